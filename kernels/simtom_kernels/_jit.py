@@ -1,0 +1,11 @@
+"""JIT settings in one place: every kernel is compiled with these options."""
+
+from __future__ import annotations
+
+import numba
+
+# cache=True: compiled machine code is stored beside the sources (or in NUMBA_CACHE_DIR), so only
+# the first run on a machine pays compile time. fastmath stays off: results must not depend on
+# how the compiler reassociates floating point, or the same seed would give different bytes.
+jit = numba.njit(cache=True, nogil=True, fastmath=False)
+inline = numba.njit(cache=True, nogil=True, fastmath=False, inline="always")

@@ -1,0 +1,38 @@
+"""simtom: vectorised synthetic-data simulator for testing ML systems."""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from .config import DEFAULT_START, Scenario
+from .errors import (
+    ConfigError,
+    NotSupportedError,
+    SimtomError,
+    UnknownFieldError,
+    UnknownGeneratorError,
+)
+from .frames import frame, iter_frames, scenario
+from .registry import BlockGenerator, available, register
+
+try:
+    __version__ = version("simtom")
+except PackageNotFoundError:  # pragma: no cover - running from a bare source tree
+    __version__ = "0.0.0"
+
+__all__ = [
+    "DEFAULT_START",
+    "BlockGenerator",
+    "ConfigError",
+    "NotSupportedError",
+    "Scenario",
+    "SimtomError",
+    "UnknownFieldError",
+    "UnknownGeneratorError",
+    "__version__",
+    "available",
+    "frame",
+    "iter_frames",
+    "register",
+    "scenario",
+]

@@ -1,0 +1,204 @@
+"""Scenario: one validated, immutable description of what to generate.
+
+The configuration names are the original simtom's (the contract its users' code and curl commands
+rely on). Common options live here; each generator adds its own (see ``generators/bnpl.py``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._fields import Field, unknown_field
+from .errors import ConfigError
+
+#: Where unpaced and bulk output starts when no start is given: fixed, so that
+#: ``frame("bnpl", n=..., seed=42)`` is the same dataset today and next year.
+DEFAULT_START = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
+
+#: The largest seed accepted (seeds are non-negative 63-bit integers).
+MAX_SEED = 2**63 - 1
+
+_DATES = "the scenarios issue: historical date ranges"
+_NOISE = "the scenarios issue: noise and faults"
+_DRIFT = "the scenarios issue: controlled drift"
+
+COMMON_FIELDS: tuple[Field, ...] = (
+    Field("rate_per_second", "number", 1.0,
+          "Mean records per wall-clock second a paced client receives; with time_compression it "
+          "sets the simulated rate (rate_per_second / time_compression per simulated second).",
+          minimum=0.0, exclusive_minimum=True, maximum=10_000_000.0),
+    Field("total_records", "integer", None,
+          "Records to generate (alias max_records); null streams without end.",
+          minimum=0, maximum=10**15, nullable=True),
+    Field("seed", "integer", None,
+          "Seed of the counter-based generator; null picks one and reports it.",
+          minimum=0, maximum=MAX_SEED, nullable=True),
+    Field("time_compression", "number", 1.0,
+          "Simulated seconds per wall-clock second.",
+          minimum=0.0, exclusive_minimum=True, maximum=1e9),
+    Field("arrival_pattern", "enum", "uniform",
+          "Traffic pattern of event times.", choices=("uniform", "poisson", "nhpp", "burst")),
+    Field("peak_hours", "hours", (12, 19),
+          "Hours of the day (0-23, simulated UTC) at the top of the nhpp profile."),
+    Field("burst_intensity", "number", 2.0,
+          "How much busier a burst window is than a calm one (burst pattern).",
+          minimum=1.0, maximum=100.0),
+    Field("burst_probability", "number", 0.3,
+          "Share of windows that are bursts (burst pattern).", minimum=0.0, maximum=1.0),
+    Field("noise_type", "enum", "none", "Noise added to measured numeric fields.",
+          choices=("none", "gaussian", "uniform", "outliers"), supported=False, pending=_NOISE),
+    Field("noise_level", "number", 0.0, "Strength of the noise.", minimum=0.0, maximum=1.0,
+          supported=False, pending=_NOISE),
+    Field("drift_type", "enum", "none", "How the data drifts over simulated time.",
+          choices=("none", "linear", "seasonal", "sudden", "gradual"), supported=False,
+          pending=_DRIFT),
+    Field("drift_strength", "number", 0.0, "Strength of the drift.", minimum=0.0, maximum=1.0,
+          supported=False, pending=_DRIFT),
+    Field("start_date", "instant", None, "First day of a historical range.", nullable=True,
+          supported=False, pending=_DATES),
+    Field("end_date", "instant", None, "Last day of a historical range.", nullable=True,
+          supported=False, pending=_DATES),
+    Field("base_daily_volume", "integer", 1000, "Mean records per day of a historical range.",
+          minimum=1, maximum=10**10, supported=False, pending=_DATES),
+    Field("include_holiday_patterns", "boolean", True,
+          "Apply holiday and shopping-event multipliers in historical mode.",
+          supported=False, pending=_DATES),
+    Field("weekend_multiplier", "number", None, "Override of the weekend day factor.",
+          minimum=0.0, maximum=10.0, nullable=True, supported=False, pending=_DATES),
+    Field("start_time", "instant", None,
+          'Simulated time of the first window: an ISO 8601 instant or "now". Default: '
+          "2025-01-01T00:00:00Z for frames, files and unpaced streams; now for paced streams.",
+          nullable=True),
+    Field("paced", "boolean", None,
+          "Streams only: true emits records when due (default), false as fast as the client "
+          "reads. Frames and files are always unpaced.", nullable=True),
+)
+
+ALIASES = {"max_records": "total_records"}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated scenario. Build one with :func:`make_scenario` (or ``simtom.scenario``)."""
+
+    generator: str
+    seed: int
+    seed_chosen: bool
+    start: dt.datetime
+    rate_per_second: float = 1.0
+    total_records: int | None = None
+    time_compression: float = 1.0
+    arrival_pattern: str = "uniform"
+    peak_hours: tuple[int, ...] = (12, 19)
+    burst_intensity: float = 2.0
+    burst_probability: float = 0.3
+    noise_type: str = "none"
+    noise_level: float = 0.0
+    drift_type: str = "none"
+    drift_strength: float = 0.0
+    start_date: Any = None
+    end_date: Any = None
+    base_daily_volume: int = 1000
+    include_holiday_patterns: bool = True
+    weekend_multiplier: float | None = None
+    start_time: Any = None
+    paced: bool | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def start_us(self) -> int:
+        """The scenario's start as integer microseconds since the Unix epoch (UTC)."""
+        delta = self.start - dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+        return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+    @property
+    def simulated_rate(self) -> float:
+        """Mean events per simulated second."""
+        return self.rate_per_second / self.time_compression
+
+    def to_dict(self) -> dict[str, Any]:
+        """The effective configuration, JSON-ready (seed and start included)."""
+        out: dict[str, Any] = {"generator": self.generator}
+        for spec in COMMON_FIELDS:
+            value = getattr(self, spec.name)
+            if isinstance(value, dt.datetime):
+                value = value.isoformat()
+            out[spec.name] = list(value) if isinstance(value, tuple) else value
+        out["start_time"] = self.start.isoformat()
+        for name, value in self.options.items():
+            out[name] = dict(value) if isinstance(value, tuple) and value and isinstance(
+                value[0], tuple) else value
+        return out
+
+    def __repr__(self) -> str:
+        changed = [f"seed={self.seed}", f"start={self.start.isoformat()}"]
+        for spec in COMMON_FIELDS:
+            value = getattr(self, spec.name)
+            if spec.name not in ("seed", "start_time") and value != spec.default:
+                changed.append(f"{spec.name}={value!r}")
+        changed += [f"{k}={v!r}" for k, v in self.options.items()]
+        return f"Scenario({self.generator!r}, {', '.join(changed)})"
+
+
+def make_scenario(
+    generator: str,
+    config: Mapping[str, Any],
+    option_fields: Sequence[Field] = (),
+    *,
+    realtime: bool = False,
+    now: dt.datetime | None = None,
+) -> Scenario:
+    """Validate ``config`` (common options plus ``option_fields``) into a Scenario.
+
+    ``realtime`` marks a paced stream, whose default start is the current time; everything else
+    starts at :data:`DEFAULT_START`. Raises ConfigError naming the first bad field.
+    """
+    specs = {f.name: f for f in COMMON_FIELDS}
+    specs.update({f.name: f for f in option_fields})
+    given: dict[str, Any] = {}
+    for raw_name, value in config.items():
+        if not isinstance(raw_name, str):
+            raise ConfigError(str(raw_name), value, "option names are strings")
+        name = ALIASES.get(raw_name, raw_name)
+        if name not in specs:
+            raise unknown_field(raw_name, value, [*specs, *ALIASES])
+        if name in given and given[name] != value:
+            msg = f"{raw_name}: got {value!r} but {name} is {given[name]!r}; give one of the two"
+            raise ConfigError(raw_name, value, f"the same value as {name}", detail=msg)
+        given[name] = value
+    values = {name: spec.validate(given[name]) if name in given else spec.default
+              for name, spec in specs.items()}
+
+    seed = values.pop("seed")
+    seed_chosen = seed is None
+    if seed is None:
+        seed = secrets.randbits(32)
+    start_time = values["start_time"]
+    if start_time == "now" or (start_time is None and realtime):
+        moment = now or dt.datetime.now(dt.timezone.utc)
+        start = moment.astimezone(dt.timezone.utc)
+    elif start_time is None:
+        start = DEFAULT_START
+    else:
+        start = start_time
+    common = {f.name for f in COMMON_FIELDS}
+    options = {name: values.pop(name) for name in list(values) if name not in common}
+    return Scenario(generator=generator, seed=seed, seed_chosen=seed_chosen, start=start,
+                    options=options, **values)
+
+
+def config_schema(option_fields: Sequence[Field] = (), *, title: str = "") -> dict[str, Any]:
+    """JSON Schema (draft 2020-12) of a generator's configuration."""
+    props = {f.name: f.json_schema() for f in (*COMMON_FIELDS, *option_fields)}
+    props["max_records"] = {**props["total_records"], "description": "Alias of total_records."}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": title or "simtom configuration",
+        "type": "object",
+        "additionalProperties": False,
+        "properties": props,
+    }

@@ -1,0 +1,101 @@
+"""The polars API: whole DataFrames, or an iterator of them with memory bounded by one block."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import polars as pl
+
+from .config import Scenario, make_scenario
+from .engine import Engine, check_batch_size
+from .errors import ConfigError
+from .registry import get
+
+log = logging.getLogger("simtom")
+
+#: Default block size of ``iter_frames`` and of the file writers.
+DEFAULT_BATCH = 65_536
+
+
+def scenario(name: str, *, n: int | None = None, seed: int | None = None,
+             **options: Any) -> Scenario:
+    """Validate options into a :class:`Scenario` for bulk output (frames and files).
+
+    A missing ``seed`` is drawn and reported on the result (``.seed``, ``.seed_chosen``).
+
+    Examples
+    --------
+    >>> import simtom
+    >>> s = simtom.scenario("bnpl", n=1000, seed=42, arrival_pattern="poisson")
+    >>> s.seed, s.total_records, s.start.isoformat()
+    (42, 1000, '2025-01-01T00:00:00+00:00')
+    """
+    return _scenario(name, n, seed, options)
+
+
+def _scenario(name: str, n: int | None, seed: int | None, options: Mapping[str, Any],
+              *, need_n: bool = True) -> Scenario:
+    generator = get(name)
+    config = dict(options)
+    if options.get("paced"):
+        raise ConfigError("paced", True, "false or null: frames and files are always unpaced")
+    if seed is not None:
+        config["seed"] = seed
+    if n is not None:
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise ConfigError("n", n, "a record count (an integer >= 0)")
+        for alias in ("total_records", "max_records"):
+            if alias in config and config[alias] != n:
+                detail = f"n: got {n!r} but {alias} is {config[alias]!r}; give one of the two"
+                raise ConfigError("n", n, f"the same value as {alias}", detail=detail)
+        config.pop("max_records", None)
+        config["total_records"] = n
+    result = make_scenario(name, config, generator.options)
+    if need_n and result.total_records is None:
+        raise ConfigError("n", None, "a record count (an integer >= 0); endless output is "
+                          "for streams")
+    if result.seed_chosen:
+        log.info("simtom: %s seed=%d (chosen; pass seed=%d to repeat)", name, result.seed,
+                 result.seed)
+    return result
+
+
+def iter_frames(name: str, *, n: int | None = None, seed: int | None = None,
+                batch_size: int = DEFAULT_BATCH, **options: Any) -> Iterator[pl.DataFrame]:
+    """Yield DataFrames of ``batch_size`` rows (the last may be shorter).
+
+    Memory stays at one block whatever ``n`` is; concatenated, the frames equal
+    :func:`frame` with the same arguments, whatever ``batch_size``.
+
+    Examples
+    --------
+    >>> import simtom
+    >>> [len(f) for f in simtom.iter_frames("bnpl", n=10, seed=42, batch_size=4)]
+    [4, 4, 2]
+    """
+    check_batch_size(batch_size)
+    engine = Engine(_scenario(name, n, seed, options))
+    for block in engine.blocks(batch_size=batch_size):
+        yield block.frame
+
+
+def frame(name: str, *, n: int | None = None, seed: int | None = None,
+          batch_size: int | None = None, **options: Any) -> pl.DataFrame:
+    """Generate ``n`` records of generator ``name`` as one DataFrame.
+
+    Examples
+    --------
+    >>> import simtom
+    >>> df = simtom.frame("bnpl", n=3, seed=42)
+    >>> df.select("transaction_id", "_record_id", "_timestamp").rows()[1]
+    ('txn_00000001', 1, datetime.datetime(2025, 1, 1, 0, 0, 1, tzinfo=zoneinfo.ZoneInfo(key='UTC')))
+    """
+    engine = Engine(_scenario(name, n, seed, options))
+    total = engine.scenario.total_records or 0
+    size = check_batch_size(batch_size) if batch_size is not None else max(1, min(total, 1 << 22))
+    frames = [block.frame for block in engine.blocks(batch_size=size)]
+    if not frames:
+        return engine.schema().to_frame()
+    return frames[0] if len(frames) == 1 else pl.concat(frames, rechunk=False)
