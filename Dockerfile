@@ -8,7 +8,7 @@ WORKDIR /app
 COPY pyproject.toml uv.lock README.md ./
 COPY kernels ./kernels
 COPY simtom ./simtom
-RUN uv sync --frozen --no-dev && useradd --create-home simtom \
+RUN uv sync --frozen --no-dev --no-editable && useradd --create-home simtom \
     && /opt/venv/bin/python -c "import simtom; simtom.frame('bnpl', n=10, seed=1)" \
     && chown -R simtom /opt/numba-cache
 USER simtom

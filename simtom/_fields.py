@@ -226,7 +226,10 @@ _CHECKS: dict[str, Callable[[Field, Any], Any]] = {
 def closest(name: str, names: list[str]) -> str | None:
     """The valid name closest to a misspelt one, if any is close."""
     match = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
-    return match[0] if match else None
+    if match:
+        return match[0]
+    prefixed = sorted(n for n in names if len(name) >= 3 and n.startswith(name))
+    return prefixed[0] if len(prefixed) == 1 else None
 
 
 def unknown_field(name: str, value: Any, names: list[str]) -> UnknownFieldError:

@@ -12,7 +12,7 @@ from typing import Any, NoReturn
 from . import __version__, registry
 from .errors import ConfigError, SimtomError
 from .frames import DEFAULT_BATCH, _scenario
-from .writers import FORMATS, format_for, write
+from .writers import FORMATS, check_target, write
 
 
 class _Parser(argparse.ArgumentParser):
@@ -59,7 +59,7 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
 def _generate(args: argparse.Namespace) -> int:
     from .engine import Engine, check_batch_size
 
-    kind = format_for(args.output, args.format)
+    kind = check_target(args.output, args.format)
     check_batch_size(args.batch_size)
     scenario = _scenario(args.generator, args.n, args.seed, _options(args))
     if scenario.seed_chosen:

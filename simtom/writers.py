@@ -37,13 +37,20 @@ def format_for(path: str | os.PathLike[str], fmt: str | None = None) -> str:
     return SUFFIXES[suffix]
 
 
+def check_target(path: str | os.PathLike[str], fmt: str | None = None) -> str:
+    """Check that ``path`` can be written in a known format; return the format."""
+    kind = format_for(path, fmt)
+    parent = Path(path).parent
+    if not parent.is_dir():
+        raise ConfigError("output", str(path), "a path in an existing directory")
+    return kind
+
+
 def write(path: str | os.PathLike[str], frames: Iterable[pl.DataFrame], *,
           fmt: str | None = None, on_block: Callable[[int], None] | None = None) -> int:
     """Write ``frames`` to ``path`` block by block; return the number of records written."""
-    kind = format_for(path, fmt)
+    kind = check_target(path, fmt)
     target = Path(path)
-    if target.parent and not target.parent.exists():
-        raise ConfigError("output", str(path), "a path in an existing directory")
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     total = 0
     try:

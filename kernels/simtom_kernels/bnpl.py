@@ -135,20 +135,25 @@ def bucket(x, fp, first, count):  # type: ignore[no-untyped-def]
 
 
 @inline
-def customer_of(k, chain_key, repeat_rate):  # type: ignore[no-untyped-def]
+def customer_of(k, first, roots, chain_key, repeat_rate):  # type: ignore[no-untyped-def]
     """The record that brought record k's customer: follow repeat links back to a new customer.
 
     Record j is new with probability 1 - repeat_rate (record 0 always is); otherwise it repeats
     the customer of an earlier record, ``1 + floor(Exp * LOOKBACK)`` records back (when that
     reaches before record 0, j is new after all: record k repeats with probability
-    ``repeat_rate * (1 - exp(-k / LOOKBACK))``, which is ``repeat_rate`` after a short warm-up). Choosing a record, not a customer, makes
-    a customer's chance grow with its purchases: each record is repeated by ``repeat_rate``
-    later ones on average, so a customer's purchase count is the total progeny of a subcritical
-    branching process (mean 1 / (1 - repeat_rate), a long tail) and the population is the same
-    at record 10^3 as at 10^9. The chain is 1 / (1 - repeat_rate) hops long on average.
+    ``repeat_rate * (1 - exp(-k / LOOKBACK))``, which is ``repeat_rate`` after a short warm-up).
+    Choosing a record, not a customer, makes a customer's chance grow with its purchases: each
+    record is repeated by ``repeat_rate`` later ones on average, so a customer's purchase count is
+    the total progeny of a subcritical branching process (mean 1 / (1 - repeat_rate), a long
+    tail) and the population looks the same at record 10^3 as at 10^9.
+
+    ``roots`` memoises the answer for records ``first ..`` already done in this call, so a chain
+    usually stops after one hop; the answer is the same either way.
     """
     j = k
     while j > 0:
+        if j < k and j >= first:
+            return roots[j - first]
         base = key_base(chain_key, j)
         if uniform(base, 0) >= repeat_rate:
             break
@@ -159,9 +164,104 @@ def customer_of(k, chain_key, repeat_rate):  # type: ignore[no-untyped-def]
     return j
 
 
+# Customer memo: one row of integers and one of floats per cached customer.
+M_TAG = 0
+M_CREDIT = 1
+M_INCOME = 2
+M_VERIFICATION = 3
+M_ADDRESS = 4
+M_STATE = 5
+M_BIRTH = 6
+M_SIGNUP = 7
+M_N_DEVICES = 8
+M_N_PAYMENT = 9
+M_DEVICE_TYPE = 10  # + device index - 1 (2 slots)
+M_DEVICE_OS = 12  # (2 slots)
+M_DEVICE_SEEN = 14  # (2 slots)
+M_PROVIDER = 16  # + payment index - 1 (3 slots)
+M_LIMIT = 19  # (3 slots)
+N_MEMO_INTS = 22
+MF_Z = 0
+MF_HIDDEN = 1
+MF_INCOME = 2
+N_MEMO_FLOATS = 3
+
+# Product memo.
+P_TAG = 0
+P_SUBCATEGORY = 1
+P_BRAND = 2
+P_RISK = 3
+N_PRODUCT_INTS = 4
+
+
+@inline
+def fill_customer(cust, mi, mf, customer_key, device_key, payment_key, start_us, tables,
+                  fp):  # type: ignore[no-untyped-def]
+    """Compute customer ``cust``'s attributes, devices and payment methods into memo rows."""
+    cb = key_base(customer_key, cust)
+    z = normal(cb, 0)  # latent creditworthiness
+    mf[MF_Z] = z
+    mf[MF_HIDDEN] = normal(cb, 1)  # unobserved default propensity
+    mi[M_CREDIT] = bucket(0.8 * z + 0.6 * normal(cb, 2), fp, F_CREDIT_T, 3)
+    income_latent = 0.6 * z + 0.8 * normal(cb, 3)
+    mf[MF_INCOME] = income_latent
+    mi[M_INCOME] = 4 - bucket(income_latent, fp, F_INCOME_T, 4)
+    mi[M_VERIFICATION] = bucket(0.4 * z + 0.9165151389911680 * normal(cb, 4), fp,
+                                F_VERIFY_T, 2)
+    mi[M_ADDRESS] = categorical(cb, 5, tables, T_ADDRESS)
+    mi[M_STATE] = categorical(cb, 6, tables, T_STATE)
+    age_bracket = categorical(cb, 7, tables, T_AGE)
+    young = fp[F_AGE_START + age_bracket]
+    old = fp[F_AGE_START + age_bracket + 1]
+    age_at_start = young + (old - young) * uniform(cb, 8)
+    mi[M_BIRTH] = start_us - np.int64(age_at_start * US_PER_YEAR)
+    signup_days = min(lognormal(cb, 9, fp[F_SIGNUP], fp[F_SIGNUP + 1]), fp[F_SIGNUP + 2])
+    signup_us = start_us - np.int64(signup_days * US_PER_DAY)
+    mi[M_SIGNUP] = signup_us
+    n_devices = 1 + categorical(cb, 10, tables, T_N_DEVICES)
+    n_payment = 1 + categorical(cb, 11, tables, T_N_PAYMENT)
+    mi[M_N_DEVICES] = n_devices
+    mi[M_N_PAYMENT] = n_payment
+    for d in range(n_devices):
+        db = key_base(device_key, cust * 4 + d + 1)
+        device_type = categorical(db, 0, tables, T_DEVICE_TYPE)
+        mi[M_DEVICE_TYPE + d] = device_type
+        mi[M_DEVICE_OS + d] = categorical(db, 1, tables, T_OS + device_type)
+        seen = signup_us
+        if d == 1:
+            seen += np.int64(lognormal(db, 2, fp[F_DEVICE2], fp[F_DEVICE2 + 1]) * US_PER_DAY)
+        mi[M_DEVICE_SEEN + d] = seen
+    for m in range(n_payment):
+        pb = key_base(payment_key, cust * 4 + m + 1)
+        mi[M_PROVIDER + m] = categorical(pb, 0, tables, T_PROVIDER)
+        limit_code = bucket(0.7 * z + 0.714142842854285 * normal(pb, 1), fp, F_LIMIT_T, 4)
+        mi[M_LIMIT + m] = CREDIT_LIMITS[4 - limit_code]
+    mi[M_TAG] = cust
+
+
+@inline
+def fill_product(product, category, rank, n_products, pi, pf, product_key, tables,
+                 fp):  # type: ignore[no-untyped-def]
+    """Compute product ``product``'s attributes into a memo row; its price goes in ``pf``."""
+    qb = key_base(product_key, product)
+    slot = F_PRICE + 4 * category
+    price = math.exp(fp[slot] + fp[slot + 1] * norm_ppf((rank + 0.5) / n_products)
+                     + 0.08 * normal(qb, 0))
+    price = min(max(price, fp[slot + 2]), fp[slot + 3])
+    pf[0] = round(price * 100.0) / 100.0
+    pi[P_RISK] = categorical(qb, 1, tables, T_PRODUCT_RISK)
+    pi[P_SUBCATEGORY] = categorical(qb, 2, tables, T_SUBCATEGORY + category)
+    pi[P_BRAND] = categorical(qb, 3, tables, T_BRAND + category)
+    pi[P_TAG] = product
+
+
 @jit
 def features(seed, first, times, start_us, tables, fp, ip, codes, ints, floats, flags):  # type: ignore[no-untyped-def]  # noqa: E501
-    """Fill the output rows for records ``first .. first + len(times) - 1``."""
+    """Fill the output rows for records ``first .. first + len(times) - 1``.
+
+    Customers and products are memoised in small direct-mapped tables for the length of the
+    call (a cache of pure functions: the output is the same with or without it).
+    """
     chain_key = stream_key(seed, STREAM_CHAIN)
     record_key = stream_key(seed, STREAM_RECORD)
     customer_key = stream_key(seed, STREAM_CUSTOMER)
@@ -172,96 +272,86 @@ def features(seed, first, times, start_us, tables, fp, ip, codes, ints, floats, 
     repeat_rate = fp[F_REPEAT]
     stress = fp[F_STRESS]
     max_customers = ip[I_MAX_CUSTOMERS]
-    for r in range(times.shape[0]):
+    n = times.shape[0]
+    roots = np.empty(n, np.int64)
+    size = 16
+    while size < n and size < 4096:
+        size *= 2
+    mask = size - 1
+    memo_i = np.full((size, N_MEMO_INTS), -1, np.int64)
+    memo_f = np.empty((size, N_MEMO_FLOATS), np.float64)
+    prod_i = np.full((size, N_PRODUCT_INTS), -1, np.int64)
+    prod_f = np.empty((size, 1), np.float64)
+    for r in range(n):
         k = first + r
         t = times[r]
         rb = key_base(record_key, k)
 
         # --- customer: a pure function of (seed, customer number) ---------------------------
-        cust = customer_of(k, chain_key, repeat_rate)
+        root = customer_of(k, first, roots, chain_key, repeat_rate)
+        roots[r] = root
+        cust = root
         if max_customers > 0:
-            cust = np.int64(math.floor(uniform(key_base(pool_key, cust), 0) * max_customers))
-        cb = key_base(customer_key, cust)
-        z = normal(cb, 0)  # latent creditworthiness
-        hidden = normal(cb, 1)  # unobserved default propensity
-        credit = bucket(0.8 * z + 0.6 * normal(cb, 2), fp, F_CREDIT_T, 3)
-        income_latent = 0.6 * z + 0.8 * normal(cb, 3)
-        income = 4 - bucket(income_latent, fp, F_INCOME_T, 4)
-        verification = bucket(0.4 * z + 0.9165151389911680 * normal(cb, 4), fp, F_VERIFY_T, 2)
-        address = categorical(cb, 5, tables, T_ADDRESS)
-        state = categorical(cb, 6, tables, T_STATE)
-        age_bracket = categorical(cb, 7, tables, T_AGE)
-        young = fp[F_AGE_START + age_bracket]
-        old = fp[F_AGE_START + age_bracket + 1]
-        age_at_start = young + (old - young) * uniform(cb, 8)
-        birth_us = start_us - np.int64(age_at_start * US_PER_YEAR)
-        signup_days = min(lognormal(cb, 9, fp[F_SIGNUP], fp[F_SIGNUP + 1]), fp[F_SIGNUP + 2])
-        signup_us = start_us - np.int64(signup_days * US_PER_DAY)
-        n_devices = 1 + categorical(cb, 10, tables, T_N_DEVICES)
-        n_payment = 1 + categorical(cb, 11, tables, T_N_PAYMENT)
+            cust = np.int64(math.floor(uniform(key_base(pool_key, root), 0) * max_customers))
+        slot = cust & mask
+        if memo_i[slot, M_TAG] != cust:
+            fill_customer(cust, memo_i[slot], memo_f[slot], customer_key, device_key,
+                          payment_key, start_us, tables, fp)
+        z = memo_f[slot, MF_Z]
+        hidden = memo_f[slot, MF_HIDDEN]
+        income_latent = memo_f[slot, MF_INCOME]
+        credit = memo_i[slot, M_CREDIT]
+        income = memo_i[slot, M_INCOME]
+        verification = memo_i[slot, M_VERIFICATION]
+        address = memo_i[slot, M_ADDRESS]
+        signup_us = memo_i[slot, M_SIGNUP]
 
         # age bracket at the event time, from the birth date
-        age = (t - birth_us) / US_PER_YEAR
-        if age < fp[F_AGE_START + 1]:
-            codes[C_AGE, r] = 0
-        elif age < fp[F_AGE_START + 2]:
-            codes[C_AGE, r] = 1
-        elif age < fp[F_AGE_START + 3]:
-            codes[C_AGE, r] = 2
-        elif age < fp[F_AGE_START + 4]:
-            codes[C_AGE, r] = 3
-        else:
-            codes[C_AGE, r] = 4
+        age = (t - memo_i[slot, M_BIRTH]) / US_PER_YEAR
+        bracket = 0
+        while bracket < 4 and age >= fp[F_AGE_START + bracket + 1]:
+            bracket += 1
+        codes[C_AGE, r] = bracket
         codes[C_INCOME, r] = income
         codes[C_CREDIT, r] = credit
         codes[C_VERIFICATION, r] = verification
         codes[C_ADDRESS, r] = address
-        codes[C_STATE, r] = state
+        codes[C_STATE, r] = memo_i[slot, M_STATE]
         ints[I_CUSTOMER, r] = cust
         ints[I_TENURE, r] = max(np.int64(0), (t - signup_us) // US_PER_DAY)
 
         # --- device and payment method: functions of (customer, index) ----------------------
         device = 1
-        if n_devices == 2 and uniform(rb, 0) < 0.35:
+        if memo_i[slot, M_N_DEVICES] == 2 and uniform(rb, 0) < 0.35:
             device = 2
-        db = key_base(device_key, cust * 4 + device)
-        device_type = categorical(db, 0, tables, T_DEVICE_TYPE)
-        codes[C_DEVICE_TYPE, r] = device_type
-        codes[C_DEVICE_OS, r] = categorical(db, 1, tables, T_OS + device_type)
-        first_seen = signup_us
-        if device == 2:
-            first_seen += np.int64(
-                lognormal(db, 2, fp[F_DEVICE2], fp[F_DEVICE2 + 1]) * US_PER_DAY)
-        trusted = t - first_seen > 30 * US_PER_DAY
+        codes[C_DEVICE_TYPE, r] = memo_i[slot, M_DEVICE_TYPE + device - 1]
+        codes[C_DEVICE_OS, r] = memo_i[slot, M_DEVICE_OS + device - 1]
+        trusted = t - memo_i[slot, M_DEVICE_SEEN + device - 1] > 30 * US_PER_DAY
         flags[B_TRUSTED, r] = trusted
         ints[I_DEVICE, r] = device
 
-        payment = 1 + np.int64(math.floor(uniform(rb, 1) * n_payment))
-        pb = key_base(payment_key, cust * 4 + payment)
-        codes[C_PROVIDER, r] = categorical(pb, 0, tables, T_PROVIDER)
-        limit_code = bucket(0.7 * z + 0.714142842854285 * normal(pb, 1), fp, F_LIMIT_T, 4)
-        credit_limit = CREDIT_LIMITS[4 - limit_code]
+        payment = 1 + np.int64(math.floor(uniform(rb, 1) * memo_i[slot, M_N_PAYMENT]))
+        codes[C_PROVIDER, r] = memo_i[slot, M_PROVIDER + payment - 1]
+        credit_limit = memo_i[slot, M_LIMIT + payment - 1]
         ints[I_PAYMENT, r] = payment
         ints[I_CREDIT_LIMIT, r] = credit_limit
 
         # --- product: category from the record, position by income --------------------------
         category = categorical(rb, 2, tables, T_CATEGORY)
         n_products = ip[I_PRODUCT_COUNT + category]
-        income_z = income_latent  # standard normal
-        u_rank = 0.5 * math.erfc(-(0.35 * income_z + 0.9367496997597597 * normal(rb, 3))
+        u_rank = 0.5 * math.erfc(-(0.35 * income_latent + 0.9367496997597597 * normal(rb, 3))
                                  / math.sqrt(2.0))
         rank = min(np.int64(math.floor(u_rank * n_products)), n_products - 1)
         product = ip[I_PRODUCT_OFFSET + category] + rank
-        qb = key_base(product_key, product)
-        slot = F_PRICE + 4 * category
-        price = math.exp(fp[slot] + fp[slot + 1] * norm_ppf((rank + 0.5) / n_products)
-                         + 0.08 * normal(qb, 0))
-        price = min(max(price, fp[slot + 2]), fp[slot + 3])
-        price = round(price * 100.0) / 100.0
-        product_risk = categorical(qb, 1, tables, T_PRODUCT_RISK)
+        pslot = product & mask
+        if prod_i[pslot, P_TAG] != product:
+            fill_product(product, category, rank, n_products, prod_i[pslot], prod_f[pslot],
+                         product_key, tables, fp)
+        price = prod_f[pslot, 0]
+        product_risk = prod_i[pslot, P_RISK]
         codes[C_CATEGORY, r] = category
-        codes[C_SUBCATEGORY, r] = categorical(qb, 2, tables, T_SUBCATEGORY + category)
-        codes[C_BRAND, r] = categorical(qb, 3, tables, T_BRAND + category)
+        codes[C_SUBCATEGORY, r] = prod_i[pslot, P_SUBCATEGORY]
+        codes[C_BRAND, r] = prod_i[pslot, P_BRAND]
         codes[C_PRODUCT_RISK, r] = product_risk
         ints[I_PRODUCT, r] = product
         flags[B_ELIGIBLE, r] = price >= 50.0 and category <= 2
@@ -272,11 +362,11 @@ def features(seed, first, times, start_us, tables, fp, ip, codes, ints, floats, 
         codes[C_CONTEXT, r] = categorical(rb, 5, tables, T_CONTEXT + scenario)
         codes[C_SPEED, r] = categorical(rb, 6, tables, T_SPEED + scenario)
         ints[I_ABANDON, r] = categorical(rb, 7, tables, T_ABANDON + scenario)
-        slot = F_SCENARIO_TIME + 4 * scenario
-        comparison = np.int64(round(lognormal(rb, 8, fp[slot], fp[slot + 1])))
+        tslot = F_SCENARIO_TIME + 4 * scenario
+        comparison = np.int64(round(lognormal(rb, 8, fp[tslot], fp[tslot + 1])))
         ints[I_COMPARISON, r] = comparison
         ints[I_SITE_TIME, r] = comparison + 5 + np.int64(
-            round(lognormal(rb, 9, fp[slot + 2], fp[slot + 3])))
+            round(lognormal(rb, 9, fp[tslot + 2], fp[tslot + 3])))
 
         amount = price
         floats[X_AMOUNT, r] = amount

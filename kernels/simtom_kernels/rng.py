@@ -30,9 +30,9 @@ _M2 = np.uint64(0x94D049BB133111EB)
 _S30 = np.uint64(30)
 _S27 = np.uint64(27)
 _S31 = np.uint64(31)
-_S11 = np.uint64(11)
+_S12 = np.uint64(12)
 _ONE = np.uint64(1)
-_INV53 = 1.0 / 9007199254740992.0  # 2**-53
+_INV52 = 1.0 / 4503599627370496.0  # 2**-52
 
 
 @inline
@@ -59,9 +59,13 @@ def bits(base: np.uint64, draw: np.int64) -> np.uint64:
 
 @inline
 def uniform(base: np.uint64, draw: np.int64) -> float:
-    """A uniform draw on the open interval (0, 1): never exactly 0 or 1, so logs are safe."""
-    # the top 53 bits fit a signed integer, whose conversion to float is one instruction
-    return (float(np.int64(bits(base, draw) >> _S11)) + 0.5) * _INV53
+    """A uniform draw on the open interval (0, 1): never exactly 0 or 1, so logs are safe.
+
+    The top 52 bits, centred in their cell: values (i + 0.5) / 2**52 are exact in a double, so
+    the largest is 1 - 2**-53 (with 53 bits, (2**53 - 1) + 0.5 would round up to exactly 1).
+    """
+    # the bits fit a signed integer, whose conversion to float is one instruction
+    return (float(np.int64(bits(base, draw) >> _S12)) + 0.5) * _INV52
 
 
 @inline

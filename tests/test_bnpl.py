@@ -1,0 +1,270 @@
+"""The BNPL generator: fields, dtypes, marginal shares, entity consistency, label relationships.
+
+Shares are tested at the level where they are drawn (customers, devices, payment methods,
+products or records), so the draws are independent and the tolerance is plain binomial sampling
+error: |observed - expected| <= 4.5 standard errors (a false alarm about once in 150,000 checks;
+with fixed seeds the test is deterministic either way).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import polars as pl
+import pytest
+
+import simtom
+from simtom.generators import _bnpl_model as M
+from simtom.generators.bnpl import COLUMNS
+from simtom_kernels.bnpl import LOOKBACK
+
+N = 200_000
+Z = 4.5
+
+
+@pytest.fixture(scope="module")
+def df() -> pl.DataFrame:
+    return simtom.frame("bnpl", n=N, seed=2026, arrival_pattern="poisson", rate_per_second=2.0)
+
+
+def assert_shares(values: pl.Series, names, shares) -> None:
+    n = len(values)
+    counts = values.value_counts().to_dict(as_series=False)
+    observed = dict(zip(counts[values.name], counts["count"]))
+    total = sum(shares)
+    for name, share in zip(names, shares):
+        p = share / total
+        got = observed.get(name, 0) / n
+        tolerance = Z * math.sqrt(p * (1 - p) / n)
+        assert abs(got - p) <= tolerance, f"{values.name}={name}: {got:.4f} vs {p:.4f} ± {tolerance:.4f}"
+
+
+def firsts(df: pl.DataFrame, key: str) -> pl.DataFrame:
+    return df.unique(subset=key, keep="first", maintain_order=True)
+
+
+def test_every_field_with_its_dtype(df):
+    bnpl_md = ["transaction_id", "customer_id", "product_id", "device_id", "payment_method_id",
+               "amount", "currency", "status", "customer_age_bracket", "customer_tenure_days",
+               "customer_income_bracket", "customer_credit_score_range",
+               "customer_verification_level", "customer_address_stability", "customer_state",
+               "product_category", "product_subcategory", "product_brand", "product_price",
+               "product_bnpl_eligible", "product_risk_category", "device_type", "device_os",
+               "device_is_trusted", "payment_provider", "payment_type", "payment_credit_limit",
+               "risk_scenario", "risk_score", "risk_level", "installment_count",
+               "first_payment_amount", "payment_frequency", "purchase_context",
+               "checkout_speed", "cart_abandonment_count", "price_comparison_time",
+               "time_on_site_seconds", "credit_utilization", "economic_stress_factor",
+               "will_default", "days_to_first_missed_payment", "_timestamp", "_record_id",
+               "_generator"]
+    assert df.columns == bnpl_md
+    for name, (_, _, dtype) in COLUMNS.items():
+        assert df.schema[name] == dtype, name
+    assert df.schema["_timestamp"] == pl.Datetime("us", "UTC")
+    nullable = {"credit_utilization", "days_to_first_missed_payment"}
+    for name in df.columns:
+        if name not in nullable:
+            assert df[name].null_count() == 0, name
+
+
+def test_category_sets(df):
+    assert df.schema["risk_level"].categories.to_list() == ["low", "medium", "high", "very_high"]
+    assert df.schema["customer_income_bracket"].categories.to_list() == [
+        "<25k", "25k-50k", "50k-75k", "75k-100k", "100k+"]
+    assert set(df["customer_state"].unique()) <= set(M.STATES)
+    assert len(M.STATES) == 51
+    for cat, subs in M.SUBCATEGORIES.items():
+        seen = set(df.filter(pl.col("product_category") == cat)["product_subcategory"].unique())
+        assert seen == set(subs)
+        assert 4 <= len(subs) <= 5
+    assert set(df["currency"].unique()) == {"USD"} and set(df["status"].unique()) == {"completed"}
+    assert set(df["payment_credit_limit"].unique()) == {500, 1000, 1500, 2500, 5000}
+
+
+def test_id_formats(df):
+    assert df["transaction_id"].str.contains(r"^txn_\d{8,}$").all()
+    assert df["customer_id"].str.contains(r"^cust_\d{6,}$").all()
+    assert df["product_id"].str.contains(r"^prod_\d{6,}$").all()
+    assert (df["device_id"].str.split("_device_").list.first() == df["customer_id"]).all()
+    assert df["device_id"].str.contains(r"_device_[12]$").all()
+    assert (df["payment_method_id"].str.split("_pm_").list.first() == df["customer_id"]).all()
+    assert df["payment_method_id"].str.contains(r"_pm_[123]$").all()
+
+
+def test_customer_shares(df):
+    c = firsts(df, "customer_id")
+    assert c.height > 0.25 * N
+    assert_shares(c["customer_income_bracket"], M.INCOME, M.INCOME_SHARES)
+    assert_shares(c["customer_credit_score_range"], M.CREDIT, M.CREDIT_SHARES)
+    assert_shares(c["customer_verification_level"], M.VERIFICATION, M.VERIFICATION_SHARES)
+    assert_shares(c["customer_address_stability"], M.ADDRESS, M.ADDRESS_SHARES)
+    assert_shares(c["customer_age_bracket"], M.AGE, M.AGE_SHARES)  # 1.2 days: no birthdays matter
+    assert_shares(c["customer_state"], M.STATES, list(M.STATE_POPULATION.values()))
+
+
+def test_device_and_payment_shares(df):
+    d = firsts(df, "device_id")
+    assert_shares(d["device_type"], M.DEVICE_TYPE, M.DEVICE_TYPE_SHARES)
+    for dtype, shares in M.DEVICE_OS_SHARES.items():
+        sub = d.filter(pl.col("device_type") == dtype)["device_os"]
+        assert_shares(sub, list(shares), list(shares.values()))
+    p = firsts(df, "payment_method_id")
+    assert_shares(p["payment_provider"], M.PROVIDER, M.PROVIDER_SHARES)
+    limits = M.CREDIT_LIMIT_SHARES
+    assert_shares(p["payment_credit_limit"].cast(pl.String), [str(x) for x in limits],
+                  list(limits.values()))
+
+
+def test_product_shares():
+    df = simtom.frame("bnpl", n=100_000, seed=7, max_products=50_000)
+    assert_shares(df["product_category"], M.CATEGORY, M.CATEGORY_SHARES)
+    products = firsts(df, "product_id")
+    assert_shares(products["product_risk_category"], M.PRODUCT_RISK, M.PRODUCT_RISK_SHARES)
+    for cat, brands in M.BRAND_SHARES.items():
+        sub = products.filter(pl.col("product_category") == cat)["product_brand"]
+        assert_shares(sub, list(brands), list(brands.values()))
+
+
+def test_record_shares(df):
+    # Scenario draws depend on the customer's credit, so records of one customer are not
+    # independent: use the number of customers as the sample size (conservative).
+    n_customers = df["customer_id"].n_unique()
+    scen = df["risk_scenario"].value_counts().to_dict(as_series=False)
+    got = dict(zip(scen["risk_scenario"], scen["count"]))
+    for name, p in zip(M.RISK_SCENARIO, M.RISK_SCENARIO_WEIGHTS):
+        tol = Z * math.sqrt(p * (1 - p) / n_customers)
+        assert abs(got[name] / N - p) <= tol, name
+    assert_shares(df["product_category"], M.CATEGORY, M.CATEGORY_SHARES)
+
+
+def test_poor_credit_is_more_often_credit_stretched(df):
+    share = df.group_by("customer_credit_score_range").agg(
+        (pl.col("risk_scenario") == "credit_stretched").mean().alias("s"))
+    s = dict(share.iter_rows())
+    assert s["poor"] > 2 * s["excellent"]
+
+
+def test_latent_creditworthiness_ties_credit_income_and_limit(df):
+    c = firsts(df, "customer_id").with_columns(
+        pl.col("customer_credit_score_range").to_physical().alias("credit"),
+        pl.col("customer_income_bracket").to_physical().alias("income"))
+    # credit codes run excellent (0) .. poor (3), income codes low .. high: negative correlation
+    assert c.select(pl.corr("credit", "income")).item() < -0.2
+    assert df.select(pl.corr(pl.col("customer_credit_score_range").to_physical(),
+                             "payment_credit_limit")).item() < -0.2
+
+
+def test_default_rate_matches_base_default_rate(df):
+    rate = df["will_default"].mean()
+    n_customers = df["customer_id"].n_unique()  # hidden per-customer risk clusters defaults
+    tol = Z * math.sqrt(0.03 * 0.97 / n_customers)
+    assert abs(rate - 0.03) <= tol
+
+
+def test_stress_and_base_rate_move_the_default_rate():
+    base = simtom.frame("bnpl", n=50_000, seed=3)["will_default"].mean()
+    stressed = simtom.frame("bnpl", n=50_000, seed=3, economic_stress_factor=1.0)
+    assert stressed["will_default"].mean() > 1.8 * base
+    high = simtom.frame("bnpl", n=50_000, seed=3, base_default_rate=0.10)["will_default"].mean()
+    assert abs(high - 0.10) < 0.01
+
+
+def test_repeat_customer_rate(df):
+    seen_before = df["customer_id"].is_first_distinct().not_()
+    k = np.arange(N)
+    expected = 0.7 * (1 - np.exp(-k / LOOKBACK))
+    expected[0] = 0.0
+    mean = expected.mean()
+    tol = Z * math.sqrt((expected * (1 - expected)).sum()) / N
+    assert abs(seen_before.mean() - mean) <= tol
+    counts = df["customer_id"].value_counts()["count"]
+    assert counts.max() > 20  # active customers: a long tail of purchase counts
+
+
+def test_max_customers_caps_the_population():
+    df = simtom.frame("bnpl", n=20_000, seed=1, max_customers=100)
+    assert df["customer_id"].n_unique() <= 100
+    assert df["customer_id"].n_unique() > 90
+
+
+def test_entities_have_the_same_attributes_on_every_row(df):
+    static = {
+        "customer_id": ["customer_income_bracket", "customer_credit_score_range",
+                        "customer_verification_level", "customer_address_stability",
+                        "customer_state"],
+        "device_id": ["device_type", "device_os"],
+        "payment_method_id": ["payment_provider", "payment_credit_limit"],
+        "product_id": ["product_category", "product_subcategory", "product_brand",
+                       "product_price", "product_risk_category", "product_bnpl_eligible"],
+    }
+    for key, fields in static.items():
+        worst = df.group_by(key).agg(pl.col(fields).n_unique()).select(pl.max_horizontal(fields))
+        assert worst.max().item() == 1, key
+    # tenure grows with the event time, one day per day
+    signup = df.with_columns(
+        (pl.col("_timestamp").dt.epoch("d") - pl.col("customer_tenure_days")).alias("signup"))
+    spread = signup.group_by("customer_id").agg(pl.col("signup").max() - pl.col("signup").min())
+    assert spread["signup"].max() <= 1
+
+
+def test_label_relationships(df):
+    d = df["days_to_first_missed_payment"]
+    assert (d.is_null() == ~df["will_default"]).all()
+    defaults = df.filter(pl.col("will_default"))
+    days = defaults["days_to_first_missed_payment"]
+    assert (days % 14 == 0).all() and (days >= 14).all()
+    assert (days <= 14 * (defaults["installment_count"] - 1)).all()
+    assert (df["amount"] == df["product_price"]).all()
+    assert ((df["first_payment_amount"] - (df["amount"] * 0.25).round(2)).abs() < 0.006).all()
+    level = (pl.when(pl.col("risk_score") < 0.3).then(pl.lit("low"))
+             .when(pl.col("risk_score") < 0.6).then(pl.lit("medium"))
+             .when(pl.col("risk_score") < 0.8).then(pl.lit("high")).otherwise(pl.lit("very_high")))
+    assert (df.select(level == pl.col("risk_level").cast(pl.String)).to_series()).all()
+    assert df["risk_score"].is_between(0, 1).all()
+
+
+def test_installments_follow_the_amount(df):
+    rules = df.group_by(
+        pl.when(pl.col("amount") < 100).then(0).when(pl.col("amount") < 500).then(1)
+        .when(pl.col("amount") < 1000).then(2).otherwise(3).alias("band")
+    ).agg(pl.col("installment_count").unique().sort())
+    allowed = {0: [4], 1: [4, 6], 2: [6, 12], 3: [12, 24]}
+    for band, counts in rules.iter_rows():
+        assert counts == allowed[band]
+
+
+def test_eligibility_and_utilization(df):
+    eligible = (pl.col("product_price") >= 50) & pl.col("product_category").is_in(
+        ["electronics", "clothing", "home"])
+    assert (df.select(eligible).to_series() == df["product_bnpl_eligible"]).all()
+    stretched = df["risk_scenario"] == "credit_stretched"
+    assert (df["credit_utilization"].is_not_null() == stretched).all()
+    s = df.filter(stretched)
+    assert ((s["credit_utilization"] - s["amount"] / s["payment_credit_limit"]).abs() < 1e-4).all()
+
+
+def test_prices_are_right_skewed_with_a_realistic_mean(df):
+    price = df["product_price"]
+    assert price.mean() > price.median()  # right-skewed
+    assert 100 <= price.mean() <= 170  # public figure: mean order about $135
+    share_50_1000 = price.is_between(50, 1000).mean()
+    assert share_50_1000 > 0.6
+    by_cat = df.group_by("product_category").agg(pl.col("product_price").median())
+    med = dict(by_cat.iter_rows())
+    assert med["electronics"] > med["home"] > med["sports"] > med["clothing"] > med["beauty"]
+
+
+def test_income_shifts_spend(df):
+    by_income = df.group_by("customer_income_bracket").agg(pl.col("amount").mean())
+    mean = dict(by_income.iter_rows())
+    assert mean["100k+"] > 1.15 * mean["<25k"]
+
+
+def test_scenario_drives_behaviour(df):
+    t = df.group_by("risk_scenario").agg(pl.col("price_comparison_time").median())
+    med = dict(t.iter_rows())
+    assert med["impulse_purchase"] < med["low_risk_purchase"] / 3
+    assert med["high_risk_behavior"] < med["low_risk_purchase"] / 3
+    assert (df["time_on_site_seconds"] > df["price_comparison_time"]).all()
+    assert df["cart_abandonment_count"].is_between(0, 3).all()

@@ -1,0 +1,32 @@
+"""The public surface: __all__ is what the package exports, and the docstring examples run."""
+
+from __future__ import annotations
+
+import doctest
+import subprocess
+import sys
+
+import simtom
+import simtom.frames
+
+
+def test_all_names_exist_and_nothing_public_is_missing():
+    assert sorted(simtom.__all__) == sorted(set(simtom.__all__))
+    for name in simtom.__all__:
+        assert hasattr(simtom, name), name
+    for name in ("frame", "iter_frames", "scenario", "SimtomError", "ConfigError"):
+        assert name in simtom.__all__
+
+
+def test_docstring_examples():
+    result = doctest.testmod(simtom.frames, optionflags=doctest.ELLIPSIS)
+    assert result.attempted >= 3 and result.failed == 0
+
+
+def test_kernels_are_not_a_top_level_kernels_module(tmp_path):
+    # From a neutral directory, as a user's program sees the installation.
+    code = ("import importlib.util as u; print(u.find_spec('kernels') is None, "
+            "u.find_spec('simtom_kernels') is not None)")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=tmp_path, check=True)
+    assert run.stdout.split() == ["True", "True"]
