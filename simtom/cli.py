@@ -41,7 +41,8 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
             with open(args.config, "rb") as fh:
                 loaded = json.load(fh)
         except (OSError, json.JSONDecodeError) as exc:
-            raise ConfigError("--config", args.config, f"a readable JSON object file ({exc})")
+            raise ConfigError("--config", args.config,
+                              f"a readable JSON object file ({exc})") from None
         if not isinstance(loaded, dict):
             raise ConfigError("--config", args.config, "a JSON object of options")
         options.update(loaded)

@@ -50,7 +50,8 @@ def hour_profile(scenario: Scenario) -> np.ndarray:
         profile[12:14] = 3.0
         profile[19:21] = 4.0
         profile[list(scenario.peak_hours)] = 5.0
-    return profile / profile.mean()
+    normalised: np.ndarray = profile / profile.mean()
+    return normalised
 
 
 class Arrivals:

@@ -34,7 +34,9 @@ class BlockGenerator:
         """Columns and dtypes of a block (before the engine's ``_`` columns)."""
         raise NotImplementedError
 
-    def fill(self, scenario: Scenario, prepared: Any, first: int, times: np.ndarray) -> pl.DataFrame:
+    def fill(
+        self, scenario: Scenario, prepared: Any, first: int, times: np.ndarray
+    ) -> pl.DataFrame:
         """Records ``first .. first + len(times) - 1`` with event times ``times`` (µs)."""
         raise NotImplementedError
 

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import IO, Any
 
 import polars as pl
-import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
+from pyarrow import ipc
 
 from .errors import ConfigError
 

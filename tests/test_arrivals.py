@@ -12,10 +12,10 @@ import math
 import numpy as np
 import pytest
 from scipy import stats
+from simtom_kernels import arrivals as A
 
 import simtom
 from simtom.engine import Arrivals, hour_profile
-from simtom_kernels import arrivals as A
 
 US = 1_000_000
 

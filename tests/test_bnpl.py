@@ -13,11 +13,11 @@ import math
 import numpy as np
 import polars as pl
 import pytest
+from simtom_kernels.bnpl import LOOKBACK
 
 import simtom
 from simtom.generators import _bnpl_model as M
 from simtom.generators.bnpl import COLUMNS
-from simtom_kernels.bnpl import LOOKBACK
 
 N = 200_000
 Z = 4.5
@@ -37,7 +37,8 @@ def assert_shares(values: pl.Series, names, shares) -> None:
         p = share / total
         got = observed.get(name, 0) / n
         tolerance = Z * math.sqrt(p * (1 - p) / n)
-        assert abs(got - p) <= tolerance, f"{values.name}={name}: {got:.4f} vs {p:.4f} ± {tolerance:.4f}"
+        assert abs(got - p) <= tolerance, (
+            f"{values.name}={name}: {got:.4f} vs {p:.4f} ± {tolerance:.4f}")
 
 
 def firsts(df: pl.DataFrame, key: str) -> pl.DataFrame:

@@ -98,7 +98,8 @@ def test_options_not_built_yet_are_refused_not_ignored(name, value):
 
 
 def test_options_not_built_yet_accept_their_defaults():
-    s = scenario(noise_type="none", drift_type="none", noise_level=0.0, include_holiday_patterns=True)
+    s = scenario(noise_type="none", drift_type="none", noise_level=0.0,
+                 include_holiday_patterns=True)
     assert s.noise_type == "none"
 
 
@@ -112,7 +113,8 @@ def test_max_records_is_an_alias_and_conflicts_are_reported():
 def test_start_time_parsing():
     s = scenario(start_time="2024-03-01T12:00:00Z")
     assert s.start == dt.datetime(2024, 3, 1, 12, tzinfo=dt.timezone.utc)
-    assert scenario(start_time="2024-03-01").start == dt.datetime(2024, 3, 1, tzinfo=dt.timezone.utc)
+    midnight = dt.datetime(2024, 3, 1, tzinfo=dt.timezone.utc)
+    assert scenario(start_time="2024-03-01").start == midnight
     now = dt.datetime(2030, 5, 5, 5, 5, tzinfo=dt.timezone.utc)
     assert make_scenario("bnpl", {"start_time": "now"}, BNPL.options, now=now).start == now
     assert make_scenario("bnpl", {}, BNPL.options, realtime=True, now=now).start == now
@@ -143,12 +145,13 @@ def test_json_schema_is_valid_and_matches_validation():
 
 
 def test_design_configuration_names_are_all_present():
-    design = ("rate_per_second total_records max_records seed time_compression arrival_pattern "
-              "peak_hours burst_intensity burst_probability noise_type noise_level drift_type "
-              "drift_strength start_date end_date base_daily_volume include_holiday_patterns "
-              "weekend_multiplier start_time paced risk_scenario_weights economic_stress_factor "
-              "base_default_rate max_customers max_products repeat_customer_rate "
-              "bnpl_adoption_rate denormalize_entities").split()
+    design = ["rate_per_second", "total_records", "max_records", "seed", "time_compression",
+              "arrival_pattern", "peak_hours", "burst_intensity", "burst_probability",
+              "noise_type", "noise_level", "drift_type", "drift_strength", "start_date",
+              "end_date", "base_daily_volume", "include_holiday_patterns", "weekend_multiplier",
+              "start_time", "paced", "risk_scenario_weights", "economic_stress_factor",
+              "base_default_rate", "max_customers", "max_products", "repeat_customer_rate",
+              "bnpl_adoption_rate", "denormalize_entities"]
     assert set(design) <= set(BNPL.config_schema()["properties"])
 
 

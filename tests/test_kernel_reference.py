@@ -448,7 +448,8 @@ def ref_window_mean(seed: int, w: int, a: Arrivals) -> float:
 
 
 def ref_window_count(seed: int, w: int, a: Arrivals) -> int:
-    return py_poisson(py_key_base(py_stream_key(seed, STREAM_COUNT), w), ref_window_mean(seed, w, a))
+    base = py_key_base(py_stream_key(seed, STREAM_COUNT), w)
+    return py_poisson(base, ref_window_mean(seed, w, a))
 
 
 def ref_window_times(seed: int, w: int, a: Arrivals) -> list[int]:

@@ -9,3 +9,7 @@ import numba
 # how the compiler reassociates floating point, or the same seed would give different bytes.
 jit = numba.njit(cache=True, nogil=True, fastmath=False)
 inline = numba.njit(cache=True, nogil=True, fastmath=False, inline="always")
+
+# The one parallel setting: only an outer loop over independent chunks of a block runs in
+# parallel, each thread writing its own slice, so results never depend on the thread count.
+parallel = numba.njit(cache=True, nogil=True, fastmath=False, parallel=True)

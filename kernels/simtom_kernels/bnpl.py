@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import math
 
+import numba
 import numpy as np
 
-from ._jit import inline, jit
+from ._jit import inline, jit, parallel
 from .rng import categorical, key_base, lognormal, norm_ppf, normal, stream_key, uniform
 
 STREAM_CHAIN = 201
@@ -256,7 +257,7 @@ def fill_product(product, category, rank, n_products, pi, pf, product_key, table
 
 
 @jit
-def features(seed, first, times, start_us, tables, fp, ip, codes, ints, floats, flags):  # type: ignore[no-untyped-def]  # noqa: E501
+def features(seed, first, times, start_us, tables, fp, ip, codes, ints, floats, flags):  # type: ignore[no-untyped-def]
     """Fill the output rows for records ``first .. first + len(times) - 1``.
 
     Customers and products are memoised in small direct-mapped tables for the length of the
@@ -425,6 +426,23 @@ def features(seed, first, times, start_us, tables, fp, ip, codes, ints, floats, 
             ints[I_DAYS_MISSED, r] = -1
 
 
+@parallel
+def features_chunked(seed, first, times, start_us, tables, fp, ip, codes, ints, floats, flags,
+                     chunk):  # type: ignore[no-untyped-def]
+    """``features`` over chunks of ``chunk`` records, in parallel threads.
+
+    Each chunk is an ordinary ``features`` call on its own slice (its memo starts empty), and
+    records depend only on their number, so the output equals one serial call exactly.
+    """
+    n = times.shape[0]
+    chunks = (n + chunk - 1) // chunk
+    for c in numba.prange(chunks):
+        a = c * chunk
+        b = min(n, a + chunk)
+        features(seed, first + a, times[a:b], start_us, tables, fp, ip, codes[:, a:b],
+                 ints[:, a:b], floats[:, a:b], flags[:, a:b])
+
+
 @jit
 def format_ids(prefix, numbers, width, infix, suffixes):  # type: ignore[no-untyped-def]
     """Arrow string buffers for ``prefix + zero-padded number [+ infix + suffix]``.
@@ -458,17 +476,23 @@ def format_ids(prefix, numbers, width, infix, suffixes):  # type: ignore[no-unty
 
 @inline
 def _digits(x):  # type: ignore[no-untyped-def]
+    """Decimal digits of a non-negative integer, by comparison (no division loop)."""
     d = 1
-    while x >= 10:
-        x //= 10
+    p = 10
+    while d < 19 and x >= p:
         d += 1
+        p *= 10
     return d
 
 
 @inline
 def _write_number(data, pos, x, width):  # type: ignore[no-untyped-def]
     d = max(width, _digits(x))
-    for j in range(d - 1, -1, -1):
-        data[pos + j] = 48 + x % 10
-        x //= 10
-    return pos + d
+    end = pos + d
+    j = end - 1
+    while j >= pos:
+        q = x // 10
+        data[j] = 48 + (x - q * 10)
+        x = q
+        j -= 1
+    return end

@@ -140,11 +140,13 @@ def scenario_by_credit(weights: Sequence[float]) -> np.ndarray:
     tilt = np.asarray(SCENARIO_TILT)
     credit = np.asarray(CREDIT_SHARES)
     factor = np.ones(4)
+    table = np.empty((4, 4))
     for _ in range(200):
         table = target * factor * tilt
         table /= table.sum(axis=1, keepdims=True)
         factor *= np.divide(target, credit @ table, out=np.ones(4), where=target > 0)
-    return table
+    result: np.ndarray = table
+    return result
 
 
 def tables(risk_weights: Sequence[float]) -> np.ndarray:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import functools
-import math
 from dataclasses import dataclass
 from typing import Any
 
+import numba
 import numpy as np
 import polars as pl
 import pyarrow as pa
@@ -105,6 +105,8 @@ OPTIONS: tuple[Field, ...] = (
           "(false keeps only their ids)."),
 )
 
+#: Records per parallel chunk of the feature kernel (blocks of fewer than two run serially).
+PARALLEL_CHUNK = 32_768
 CALIBRATION_SEED = 0x5EED_CA1
 CALIBRATION_RECORDS = 1 << 18
 
@@ -140,7 +142,9 @@ class BNPLGenerator(BlockGenerator):
         return pl.Schema({c: spec[2] for c, spec in COLUMNS.items()
                           if keep or c not in ENTITY_FIELDS})
 
-    def fill(self, scenario: Scenario, prepared: Any, first: int, times: np.ndarray) -> pl.DataFrame:
+    def fill(
+        self, scenario: Scenario, prepared: Any, first: int, times: np.ndarray
+    ) -> pl.DataFrame:
         p: Prepared = prepared
         out = run_kernel(scenario.seed, first, times, scenario.start_us, p.tables, p.fp, p.ip)
         codes, ints, floats, flags = out
@@ -169,8 +173,8 @@ class BNPLGenerator(BlockGenerator):
         return pl.DataFrame(series)
 
 
-_CATEGORIES = {name: pl.Series(name, list(spec[2].categories), dtype=spec[2])
-               for name, spec in COLUMNS.items() if spec[0] == "codes"}
+_CATEGORIES = {name: pl.Series(name, spec[2].categories.to_list(), dtype=spec[2])
+               for name, spec in COLUMNS.items() if isinstance(spec[2], pl.Enum)}
 
 
 def run_kernel(seed: int, first: int, times: np.ndarray, start_us: int, tables: np.ndarray,
@@ -181,8 +185,12 @@ def run_kernel(seed: int, first: int, times: np.ndarray, start_us: int, tables: 
     ints = np.empty((K.N_INTS, n), np.int64)
     floats = np.empty((K.N_FLOATS, n), np.float64)
     flags = np.empty((K.N_FLAGS, n), np.bool_)
-    K.features(np.int64(seed), np.int64(first), times, np.int64(start_us), tables, fp, ip,
-               codes, ints, floats, flags)
+    args = (np.int64(seed), np.int64(first), times, np.int64(start_us), tables, fp, ip,
+            codes, ints, floats, flags)
+    if n >= 2 * PARALLEL_CHUNK and numba.get_num_threads() > 1:
+        K.features_chunked(*args, np.int64(PARALLEL_CHUNK))
+    else:
+        K.features(*args)
     return codes, ints, floats, flags
 
 
@@ -238,10 +246,6 @@ def _strings(prefix: str, numbers: np.ndarray, width: int, infix: str = "",
     array = pa.LargeStringArray.from_buffers(len(numbers), pa.py_buffer(offsets),
                                              pa.py_buffer(data))
     return pl.Series(array)
-
-
-def sigmoid(x: float) -> float:
-    return 1.0 / (1.0 + math.exp(-x))
 
 
 register(BNPLGenerator())
