@@ -6,11 +6,11 @@ import numpy as np
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
+from simtom_kernels import bnpl as K
 
 import simtom
 from simtom.engine import Engine, Position
 from simtom.generators import bnpl as B
-from simtom_kernels import bnpl as K
 
 
 @pytest.mark.parametrize("pattern", ["uniform", "poisson", "nhpp", "burst"])

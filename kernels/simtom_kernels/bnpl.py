@@ -18,7 +18,17 @@ import numba
 import numpy as np
 
 from ._jit import inline, jit, parallel
-from .rng import categorical, key_base, lognormal, norm_ppf, normal, stream_key, uniform
+from .rng import (
+    categorical,
+    key_base,
+    loglogistic,
+    lognormal,
+    norm_cdf,
+    norm_ppf,
+    normal,
+    stream_key,
+    uniform,
+)
 
 STREAM_CHAIN = 201
 STREAM_RECORD = 202
@@ -57,7 +67,7 @@ F_INCOME_T = 6  # 4 descending thresholds on the income latent (100k+ ... | <25k
 F_VERIFY_T = 10  # 2 descending thresholds on the verification latent
 F_LIMIT_T = 12  # 4 descending thresholds on the credit-limit latent (5000 ... | 500)
 F_PRICE = 16  # per category: log median, sigma, low, high (5 × 4)
-F_SCENARIO_TIME = 36  # per scenario: comparison log median, sigma, site log median, sigma (4 × 4)
+F_SCENARIO_TIME = 36  # per scenario: comparison log median, shape, site log median, shape (4 × 4)
 F_SCENARIO_LOGIT = 52  # per scenario: added log-odds of default (4)
 F_STRESS_LOGIT = 56  # log-odds of default per unit of economic stress
 F_SIGNUP = 57  # signup before the scenario start, days: log median, sigma, cap
@@ -340,8 +350,7 @@ def features(seed, first, times, start_us, tables, fp, ip, codes, ints, floats, 
         # --- product: category from the record, position by income --------------------------
         category = categorical(rb, 2, tables, T_CATEGORY)
         n_products = ip[I_PRODUCT_COUNT + category]
-        u_rank = 0.5 * math.erfc(-(0.35 * income_latent + 0.9367496997597597 * normal(rb, 3))
-                                 / math.sqrt(2.0))
+        u_rank = norm_cdf(0.35 * income_latent + 0.9367496997597597 * normal(rb, 3))
         rank = min(np.int64(math.floor(u_rank * n_products)), n_products - 1)
         product = ip[I_PRODUCT_OFFSET + category] + rank
         pslot = product & mask
@@ -364,10 +373,10 @@ def features(seed, first, times, start_us, tables, fp, ip, codes, ints, floats, 
         codes[C_SPEED, r] = categorical(rb, 6, tables, T_SPEED + scenario)
         ints[I_ABANDON, r] = categorical(rb, 7, tables, T_ABANDON + scenario)
         tslot = F_SCENARIO_TIME + 4 * scenario
-        comparison = np.int64(round(lognormal(rb, 8, fp[tslot], fp[tslot + 1])))
+        comparison = np.int64(round(loglogistic(rb, 8, fp[tslot], fp[tslot + 1])))
         ints[I_COMPARISON, r] = comparison
         ints[I_SITE_TIME, r] = comparison + 5 + np.int64(
-            round(lognormal(rb, 9, fp[tslot + 2], fp[tslot + 3])))
+            round(loglogistic(rb, 9, fp[tslot + 2], fp[tslot + 3])))
 
         amount = price
         floats[X_AMOUNT, r] = amount
@@ -448,51 +457,58 @@ def format_ids(prefix, numbers, width, infix, suffixes):  # type: ignore[no-unty
     """Arrow string buffers for ``prefix + zero-padded number [+ infix + suffix]``.
 
     Returns (offsets int64[n+1], data uint8[...]). ``width`` is the minimum digit count; larger
-    numbers use more digits. When ``infix`` is empty, ``suffixes`` is ignored.
+    numbers use more digits. When ``infix`` is empty, ``suffixes`` is ignored. Numbers and
+    suffixes are non-negative.
     """
     n = numbers.shape[0]
+    lp = prefix.shape[0]
+    li = infix.shape[0]
     offsets = np.empty(n + 1, np.int64)
     offsets[0] = 0
-    has_suffix = infix.shape[0] > 0
+    limit = np.uint64(10) ** np.uint64(width)
     for i in range(n):
-        length = prefix.shape[0] + max(width, _digits(numbers[i]))
-        if has_suffix:
-            length += infix.shape[0] + _digits(suffixes[i])
+        x = np.uint64(numbers[i])
+        length = lp + (width if x < limit else _digits(x))
+        if li > 0:
+            length += li + _digits(np.uint64(suffixes[i]))
         offsets[i + 1] = offsets[i] + length
     data = np.empty(offsets[n], np.uint8)
+    ten = np.uint64(10)
+    zero = np.uint64(48)
     for i in range(n):
         pos = offsets[i]
-        for c in range(prefix.shape[0]):
+        end = offsets[i + 1]
+        for c in range(lp):
             data[pos + c] = prefix[c]
-        pos += prefix.shape[0]
-        pos = _write_number(data, pos, numbers[i], width)
-        if has_suffix:
-            for c in range(infix.shape[0]):
-                data[pos + c] = infix[c]
-            pos += infix.shape[0]
-            _write_number(data, pos, suffixes[i], 1)
+        if li > 0:
+            u = np.uint64(suffixes[i])
+            while True:  # the suffix, from its last digit
+                end -= 1
+                q = u // ten
+                data[end] = np.uint8(zero + (u - q * ten))
+                u = q
+                if u == 0:
+                    break
+            end -= li
+            for c in range(li):
+                data[end + c] = infix[c]
+        u = np.uint64(numbers[i])
+        j = end - 1
+        stop = pos + lp
+        while j >= stop:  # the zero-padded number, from its last digit
+            q = u // ten
+            data[j] = np.uint8(zero + (u - q * ten))
+            u = q
+            j -= 1
     return offsets, data
 
 
 @inline
 def _digits(x):  # type: ignore[no-untyped-def]
-    """Decimal digits of a non-negative integer, by comparison (no division loop)."""
+    """Decimal digits of a non-negative integer (uint64), by comparison."""
     d = 1
-    p = 10
-    while d < 19 and x >= p:
+    p = np.uint64(10)
+    while d < 20 and x >= p:
         d += 1
-        p *= 10
+        p *= np.uint64(10)
     return d
-
-
-@inline
-def _write_number(data, pos, x, width):  # type: ignore[no-untyped-def]
-    d = max(width, _digits(x))
-    end = pos + d
-    j = end - 1
-    while j >= pos:
-        q = x // 10
-        data[j] = 48 + (x - q * 10)
-        x = q
-        j -= 1
-    return end

@@ -96,6 +96,29 @@ def norm_ppf(p: float) -> float:
 
 
 @inline
+def norm_cdf(x: float) -> float:
+    """The standard normal CDF (Abramowitz & Stegun 26.2.17, |abs err| < 7.5e-8).
+
+    One exp instead of libm's erfc, several times slower here; monotone in x, which is what
+    mapping a normal score to a rank needs.
+    """
+    z = abs(x)
+    t = 1.0 / (1.0 + 0.2316419 * z)
+    poly = t * (0.319381530 + t * (-0.356563782 + t * (1.781477937
+                                                       + t * (-1.821255978 + t * 1.330274429))))
+    tail = 0.3989422804014327 * math.exp(-0.5 * z * z) * poly
+    return 1.0 - tail if x >= 0.0 else tail
+
+
+@inline
+def loglogistic(base: np.uint64, draw: np.int64, log_median: float, shape: float) -> float:
+    """A log-logistic draw (right-skewed, heavier tail than log-normal) by inversion:
+    ``median * (u / (1 - u)) ** (1 / shape)``; one log and one exp, no normal draw."""
+    u = uniform(base, draw)
+    return math.exp(log_median + math.log(u / (1.0 - u)) / shape)
+
+
+@inline
 def normal(base: np.uint64, draw: np.int64) -> float:
     """A standard normal draw by inversion: one draw per value."""
     return norm_ppf(uniform(base, draw))

@@ -103,9 +103,10 @@ SPEED_BY_SCENARIO = ((0.05, 0.20, 0.55, 0.20), (0.40, 0.40, 0.15, 0.05),
                      (0.10, 0.30, 0.40, 0.20), (0.60, 0.30, 0.08, 0.02))
 ABANDON_BY_SCENARIO = ((0.70, 0.20, 0.07, 0.03), (0.60, 0.25, 0.10, 0.05),
                        (0.30, 0.30, 0.25, 0.15), (0.25, 0.25, 0.25, 0.25))
-# Seconds: price comparison (median, sigma) and further time on site (median, sigma).
-TIME_BY_SCENARIO = ((180.0, 0.8, 300.0, 0.7), (20.0, 0.9, 60.0, 0.8),
-                    (120.0, 0.8, 420.0, 0.7), (10.0, 0.9, 45.0, 0.9))
+# Seconds, log-logistic: price comparison (median, shape) and further time on site (median,
+# shape). Shape 2-2.5 gives the long right tail of dwell times.
+TIME_BY_SCENARIO = ((180.0, 2.2, 300.0, 2.4), (20.0, 2.0, 60.0, 2.2),
+                    (120.0, 2.2, 420.0, 2.4), (10.0, 2.0, 45.0, 2.0))
 SCENARIO_LOGIT = (0.0, 0.4, 0.9, 1.5)
 STRESS_LOGIT = 1.0  # log-odds of default per unit of economic stress
 SIGNUP_DAYS = (180.0, 1.3, 3650.0)  # before the scenario start: median, sigma, cap
