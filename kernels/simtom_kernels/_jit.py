@@ -8,7 +8,9 @@ import numba
 # the first run on a machine pays compile time. fastmath stays off: results must not depend on
 # how the compiler reassociates floating point, or the same seed would give different bytes.
 jit = numba.njit(cache=True, nogil=True, fastmath=False)
-inline = numba.njit(cache=True, nogil=True, fastmath=False, inline="always")
+# Helpers are ordinary compiled functions that LLVM links into the kernels (Numba-level
+# inline="always" made the feature kernel take minutes to compile for no speed gain).
+helper = numba.njit(cache=True, nogil=True, fastmath=False)
 
 # The one parallel setting: only an outer loop over independent chunks of a block runs in
 # parallel, each thread writing its own slice, so results never depend on the thread count.

@@ -17,30 +17,34 @@ import math
 
 import numpy as np
 
-from ._jit import inline, jit
+from ._jit import helper, jit
 from .rng import exponential, key_base, poisson, stream_key, uniform
 
+# Constant arguments of helper calls are written i64(3), not 3: Numba would otherwise compile a
+# separate Literal[int](3) specialisation of the helper for every distinct constant.
+i64 = np.int64
+
 # Streams of the counter-based generator used for arrivals.
-STREAM_COUNT = 101
-STREAM_OFFSET = 102
-STREAM_BURST = 103
+STREAM_COUNT = i64(101)
+STREAM_OFFSET = i64(102)
+STREAM_BURST = i64(103)
 
-PATTERN_POISSON = 1
-PATTERN_NHPP = 2
-PATTERN_BURST = 3
+PATTERN_POISSON = i64(1)
+PATTERN_NHPP = i64(2)
+PATTERN_BURST = i64(3)
 
-US_PER_HOUR = 3_600_000_000
-US_PER_DAY = 86_400_000_000
+US_PER_HOUR = i64(3_600_000_000)
+US_PER_DAY = i64(86_400_000_000)
 
 
-@inline
+@helper
 def window_mean(w, window_us, base_mean, hour_profile, burst_key, burst_probability,
                 burst_high, burst_low):  # type: ignore[no-untyped-def]
     """Expected count of window ``w``: base × profile of its hour × burst multiplier."""
     hour = ((w * window_us) % US_PER_DAY) // US_PER_HOUR
     mean = base_mean * hour_profile[hour]
     if burst_probability > 0.0:
-        if uniform(key_base(burst_key, w), 0) < burst_probability:
+        if uniform(key_base(burst_key, w), i64(0)) < burst_probability:
             mean *= burst_high
         else:
             mean *= burst_low

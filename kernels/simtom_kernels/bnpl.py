@@ -17,7 +17,7 @@ import math
 import numba
 import numpy as np
 
-from ._jit import inline, jit, parallel
+from ._jit import helper, jit, parallel
 from .rng import (
     categorical,
     key_base,
@@ -30,113 +30,117 @@ from .rng import (
     uniform,
 )
 
-STREAM_CHAIN = 201
-STREAM_RECORD = 202
-STREAM_CUSTOMER = 203
-STREAM_PRODUCT = 204
-STREAM_DEVICE = 205
-STREAM_PAYMENT = 206
-STREAM_POOL = 207
+# Constant arguments of helper calls are written i64(3), not 3: Numba would otherwise compile a
+# separate Literal[int](3) specialisation of the helper for every distinct constant.
+i64 = np.int64
+
+STREAM_CHAIN = i64(201)
+STREAM_RECORD = i64(202)
+STREAM_CUSTOMER = i64(203)
+STREAM_PRODUCT = i64(204)
+STREAM_DEVICE = i64(205)
+STREAM_PAYMENT = i64(206)
+STREAM_POOL = i64(207)
 
 # Rows of the cumulative-probability table (each row ends in 1.0 and is padded with 1.0).
-T_CATEGORY = 0
-T_SCENARIO = 1  # + credit code (4 rows)
-T_CONTEXT = 5  # + scenario code (4 rows)
-T_SPEED = 9  # + scenario code (4 rows)
-T_ABANDON = 13  # + scenario code (4 rows)
-T_AGE = 17
-T_ADDRESS = 18
-T_STATE = 19
-T_DEVICE_TYPE = 20
-T_OS = 21  # + device type code (3 rows)
-T_PROVIDER = 24
-T_BRAND = 25  # + category code (5 rows)
-T_N_DEVICES = 30
-T_N_PAYMENT = 31
-T_PRODUCT_RISK = 32
-T_SUBCATEGORY = 33  # + category code (5 rows)
-N_TABLES = 38
-TABLE_WIDTH = 64
+T_CATEGORY = i64(0)
+T_SCENARIO = i64(1)  # + credit code (4 rows)
+T_CONTEXT = i64(5)  # + scenario code (4 rows)
+T_SPEED = i64(9)  # + scenario code (4 rows)
+T_ABANDON = i64(13)  # + scenario code (4 rows)
+T_AGE = i64(17)
+T_ADDRESS = i64(18)
+T_STATE = i64(19)
+T_DEVICE_TYPE = i64(20)
+T_OS = i64(21)  # + device type code (3 rows)
+T_PROVIDER = i64(24)
+T_BRAND = i64(25)  # + category code (5 rows)
+T_N_DEVICES = i64(30)
+T_N_PAYMENT = i64(31)
+T_PRODUCT_RISK = i64(32)
+T_SUBCATEGORY = i64(33)  # + category code (5 rows)
+N_TABLES = i64(38)
+TABLE_WIDTH = i64(64)
 
 # Slots of the float parameter vector.
-F_REPEAT = 0  # repeat_customer_rate
-F_STRESS = 1  # economic_stress_factor
-F_ALPHA = 2  # log-odds intercept of default, calibrated so the mean rate is base_default_rate
-F_CREDIT_T = 3  # 3 descending thresholds on the credit latent (excellent, good, fair | poor)
-F_INCOME_T = 6  # 4 descending thresholds on the income latent (100k+ ... | <25k)
-F_VERIFY_T = 10  # 2 descending thresholds on the verification latent
-F_LIMIT_T = 12  # 4 descending thresholds on the credit-limit latent (5000 ... | 500)
-F_PRICE = 16  # per category: log median, sigma, low, high (5 × 4)
-F_SCENARIO_TIME = 36  # per scenario: comparison log median, shape, site log median, shape (4 × 4)
-F_SCENARIO_LOGIT = 52  # per scenario: added log-odds of default (4)
-F_STRESS_LOGIT = 56  # log-odds of default per unit of economic stress
-F_SIGNUP = 57  # signup before the scenario start, days: log median, sigma, cap
-F_DEVICE2 = 60  # second device first seen after signup, days: log median, sigma
-F_AGE_START = 62  # youngest age of each bracket, years (5), then oldest age (1)
-N_FLOAT_PARAMS = 68
+F_REPEAT = i64(0)  # repeat_customer_rate
+F_STRESS = i64(1)  # economic_stress_factor
+F_ALPHA = i64(2)  # log-odds intercept of default, calibrated to base_default_rate
+F_CREDIT_T = i64(3)  # 3 descending thresholds on the credit latent (excellent .. poor)
+F_INCOME_T = i64(6)  # 4 descending thresholds on the income latent (100k+ ... | <25k)
+F_VERIFY_T = i64(10)  # 2 descending thresholds on the verification latent
+F_LIMIT_T = i64(12)  # 4 descending thresholds on the credit-limit latent (5000 ... | 500)
+F_PRICE = i64(16)  # per category: log median, sigma, low, high (5 × 4)
+F_SCENARIO_TIME = i64(36)  # per scenario: comparison and site log median and shape (4 × 4)
+F_SCENARIO_LOGIT = i64(52)  # per scenario: added log-odds of default (4)
+F_STRESS_LOGIT = i64(56)  # log-odds of default per unit of economic stress
+F_SIGNUP = i64(57)  # signup before the scenario start, days: log median, sigma, cap
+F_DEVICE2 = i64(60)  # second device first seen after signup, days: log median, sigma
+F_AGE_START = i64(62)  # youngest age of each bracket, years (5), then oldest age (1)
+N_FLOAT_PARAMS = i64(68)
 
 # Slots of the integer parameter vector.
-I_MAX_CUSTOMERS = 0  # 0 = no cap
-I_PRODUCT_OFFSET = 1  # first product number of each category (5)
-I_PRODUCT_COUNT = 6  # products in each category (5)
-N_INT_PARAMS = 11
+I_MAX_CUSTOMERS = i64(0)  # 0 = no cap
+I_PRODUCT_OFFSET = i64(1)  # first product number of each category (5)
+I_PRODUCT_COUNT = i64(6)  # products in each category (5)
+N_INT_PARAMS = i64(11)
 
 # Output rows: categorical codes (uint8).
-C_AGE = 0
-C_INCOME = 1
-C_CREDIT = 2
-C_VERIFICATION = 3
-C_ADDRESS = 4
-C_STATE = 5
-C_CATEGORY = 6
-C_SUBCATEGORY = 7
-C_BRAND = 8
-C_PRODUCT_RISK = 9
-C_DEVICE_TYPE = 10
-C_DEVICE_OS = 11
-C_PROVIDER = 12
-C_SCENARIO = 13
-C_RISK_LEVEL = 14
-C_CONTEXT = 15
-C_SPEED = 16
-N_CODES = 17
+C_AGE = i64(0)
+C_INCOME = i64(1)
+C_CREDIT = i64(2)
+C_VERIFICATION = i64(3)
+C_ADDRESS = i64(4)
+C_STATE = i64(5)
+C_CATEGORY = i64(6)
+C_SUBCATEGORY = i64(7)
+C_BRAND = i64(8)
+C_PRODUCT_RISK = i64(9)
+C_DEVICE_TYPE = i64(10)
+C_DEVICE_OS = i64(11)
+C_PROVIDER = i64(12)
+C_SCENARIO = i64(13)
+C_RISK_LEVEL = i64(14)
+C_CONTEXT = i64(15)
+C_SPEED = i64(16)
+N_CODES = i64(17)
 
 # Output rows: integers (int64).
-I_CUSTOMER = 0
-I_PRODUCT = 1
-I_DEVICE = 2
-I_PAYMENT = 3
-I_TENURE = 4
-I_CREDIT_LIMIT = 5
-I_INSTALLMENTS = 6
-I_ABANDON = 7
-I_COMPARISON = 8
-I_SITE_TIME = 9
-I_DAYS_MISSED = 10  # -1 where null
-N_INTS = 11
+I_CUSTOMER = i64(0)
+I_PRODUCT = i64(1)
+I_DEVICE = i64(2)
+I_PAYMENT = i64(3)
+I_TENURE = i64(4)
+I_CREDIT_LIMIT = i64(5)
+I_INSTALLMENTS = i64(6)
+I_ABANDON = i64(7)
+I_COMPARISON = i64(8)
+I_SITE_TIME = i64(9)
+I_DAYS_MISSED = i64(10)  # -1 where null
+N_INTS = i64(11)
 
 # Output rows: floats (float64).
-X_AMOUNT = 0
-X_FIRST_PAYMENT = 1
-X_RISK_SCORE = 2
-X_UTILIZATION = 3  # NaN where null
-X_LOGIT = 4  # the default log-odds before the intercept (internal, used to calibrate)
-N_FLOATS = 5
+X_AMOUNT = i64(0)
+X_FIRST_PAYMENT = i64(1)
+X_RISK_SCORE = i64(2)
+X_UTILIZATION = i64(3)  # NaN where null
+X_LOGIT = i64(4)  # the default log-odds before the intercept (internal, used to calibrate)
+N_FLOATS = i64(5)
 
 # Output rows: booleans.
-B_ELIGIBLE = 0
-B_TRUSTED = 1
-B_DEFAULT = 2
-N_FLAGS = 3
+B_ELIGIBLE = i64(0)
+B_TRUSTED = i64(1)
+B_DEFAULT = i64(2)
+N_FLAGS = i64(3)
 
-US_PER_DAY = 86_400_000_000
-US_PER_YEAR = 31_557_600_000_000  # 365.25 days
+US_PER_DAY = i64(86_400_000_000)
+US_PER_YEAR = i64(31_557_600_000_000)  # 365.25 days
 #: Mean distance, in records, from a repeat purchase back to the one it repeats.
 LOOKBACK = 2_000.0
 CREDIT_LIMITS = (500, 1000, 1500, 2500, 5000)
 
 
-@inline
+@helper
 def bucket(x, fp, first, count):  # type: ignore[no-untyped-def]
     """How many of ``count`` descending thresholds lie at or above ``x`` (0 = best bucket)."""
     code = 0
@@ -145,7 +149,7 @@ def bucket(x, fp, first, count):  # type: ignore[no-untyped-def]
     return code
 
 
-@inline
+@helper
 def customer_of(k, first, roots, chain_key, repeat_rate):  # type: ignore[no-untyped-def]
     """The record that brought record k's customer: follow repeat links back to a new customer.
 
@@ -166,9 +170,9 @@ def customer_of(k, first, roots, chain_key, repeat_rate):  # type: ignore[no-unt
         if j < k and j >= first:
             return roots[j - first]
         base = key_base(chain_key, j)
-        if uniform(base, 0) >= repeat_rate:
+        if uniform(base, i64(0)) >= repeat_rate:
             break
-        back = 1 + np.int64(math.floor(-math.log(uniform(base, 1)) * LOOKBACK))
+        back = 1 + np.int64(math.floor(-math.log(uniform(base, i64(1))) * LOOKBACK))
         if back > j:
             break  # nothing that far back: a new customer (so early records repeat less)
         j = j - back
@@ -176,102 +180,112 @@ def customer_of(k, first, roots, chain_key, repeat_rate):  # type: ignore[no-unt
 
 
 # Customer memo: one row of integers and one of floats per cached customer.
-M_TAG = 0
-M_CREDIT = 1
-M_INCOME = 2
-M_VERIFICATION = 3
-M_ADDRESS = 4
-M_STATE = 5
-M_BIRTH = 6
-M_SIGNUP = 7
-M_N_DEVICES = 8
-M_N_PAYMENT = 9
-M_DEVICE_TYPE = 10  # + device index - 1 (2 slots)
-M_DEVICE_OS = 12  # (2 slots)
-M_DEVICE_SEEN = 14  # (2 slots)
-M_PROVIDER = 16  # + payment index - 1 (3 slots)
-M_LIMIT = 19  # (3 slots)
-N_MEMO_INTS = 22
-MF_Z = 0
-MF_HIDDEN = 1
-MF_INCOME = 2
-N_MEMO_FLOATS = 3
+M_TAG = i64(0)
+M_CREDIT = i64(1)
+M_INCOME = i64(2)
+M_VERIFICATION = i64(3)
+M_ADDRESS = i64(4)
+M_STATE = i64(5)
+M_BIRTH = i64(6)
+M_SIGNUP = i64(7)
+M_N_DEVICES = i64(8)
+M_N_PAYMENT = i64(9)
+M_DEVICE_TYPE = i64(10)  # + device index - 1 (2 slots)
+M_DEVICE_OS = i64(12)  # (2 slots)
+M_DEVICE_SEEN = i64(14)  # (2 slots)
+M_PROVIDER = i64(16)  # + payment index - 1 (3 slots)
+M_LIMIT = i64(19)  # (3 slots)
+N_MEMO_INTS = i64(22)
+MF_Z = i64(0)
+MF_HIDDEN = i64(1)
+MF_INCOME = i64(2)
+N_MEMO_FLOATS = i64(3)
 
 # Product memo.
-P_TAG = 0
-P_SUBCATEGORY = 1
-P_BRAND = 2
-P_RISK = 3
-N_PRODUCT_INTS = 4
+P_TAG = i64(0)
+P_SUBCATEGORY = i64(1)
+P_BRAND = i64(2)
+P_RISK = i64(3)
+N_PRODUCT_INTS = i64(4)
 
 
-@inline
+@helper
 def fill_customer(cust, mi, mf, customer_key, device_key, payment_key, start_us, tables,
                   fp):  # type: ignore[no-untyped-def]
     """Compute customer ``cust``'s attributes, devices and payment methods into memo rows."""
     cb = key_base(customer_key, cust)
-    z = normal(cb, 0)  # latent creditworthiness
+    z = normal(cb, i64(0))  # latent creditworthiness
     mf[MF_Z] = z
-    mf[MF_HIDDEN] = normal(cb, 1)  # unobserved default propensity
-    mi[M_CREDIT] = bucket(0.8 * z + 0.6 * normal(cb, 2), fp, F_CREDIT_T, 3)
-    income_latent = 0.6 * z + 0.8 * normal(cb, 3)
+    mf[MF_HIDDEN] = normal(cb, i64(1))  # unobserved default propensity
+    mi[M_CREDIT] = bucket(0.8 * z + 0.6 * normal(cb, i64(2)), fp, F_CREDIT_T, i64(3))
+    income_latent = 0.6 * z + 0.8 * normal(cb, i64(3))
     mf[MF_INCOME] = income_latent
-    mi[M_INCOME] = 4 - bucket(income_latent, fp, F_INCOME_T, 4)
-    mi[M_VERIFICATION] = bucket(0.4 * z + 0.9165151389911680 * normal(cb, 4), fp,
-                                F_VERIFY_T, 2)
-    mi[M_ADDRESS] = categorical(cb, 5, tables, T_ADDRESS)
-    mi[M_STATE] = categorical(cb, 6, tables, T_STATE)
-    age_bracket = categorical(cb, 7, tables, T_AGE)
+    mi[M_INCOME] = 4 - bucket(income_latent, fp, F_INCOME_T, i64(4))
+    mi[M_VERIFICATION] = bucket(0.4 * z + 0.9165151389911680 * normal(cb, i64(4)), fp,
+                                F_VERIFY_T, i64(2))
+    mi[M_ADDRESS] = categorical(cb, i64(5), tables, T_ADDRESS)
+    mi[M_STATE] = categorical(cb, i64(6), tables, T_STATE)
+    age_bracket = categorical(cb, i64(7), tables, T_AGE)
     young = fp[F_AGE_START + age_bracket]
     old = fp[F_AGE_START + age_bracket + 1]
-    age_at_start = young + (old - young) * uniform(cb, 8)
+    age_at_start = young + (old - young) * uniform(cb, i64(8))
     mi[M_BIRTH] = start_us - np.int64(age_at_start * US_PER_YEAR)
-    signup_days = min(lognormal(cb, 9, fp[F_SIGNUP], fp[F_SIGNUP + 1]), fp[F_SIGNUP + 2])
+    signup_days = min(lognormal(cb, i64(9), fp[F_SIGNUP], fp[F_SIGNUP + 1]), fp[F_SIGNUP + 2])
     signup_us = start_us - np.int64(signup_days * US_PER_DAY)
     mi[M_SIGNUP] = signup_us
-    n_devices = 1 + categorical(cb, 10, tables, T_N_DEVICES)
-    n_payment = 1 + categorical(cb, 11, tables, T_N_PAYMENT)
+    n_devices = 1 + categorical(cb, i64(10), tables, T_N_DEVICES)
+    n_payment = 1 + categorical(cb, i64(11), tables, T_N_PAYMENT)
     mi[M_N_DEVICES] = n_devices
     mi[M_N_PAYMENT] = n_payment
     for d in range(n_devices):
         db = key_base(device_key, cust * 4 + d + 1)
-        device_type = categorical(db, 0, tables, T_DEVICE_TYPE)
+        device_type = categorical(db, i64(0), tables, T_DEVICE_TYPE)
         mi[M_DEVICE_TYPE + d] = device_type
-        mi[M_DEVICE_OS + d] = categorical(db, 1, tables, T_OS + device_type)
+        mi[M_DEVICE_OS + d] = categorical(db, i64(1), tables, T_OS + device_type)
         seen = signup_us
         if d == 1:
-            seen += np.int64(lognormal(db, 2, fp[F_DEVICE2], fp[F_DEVICE2 + 1]) * US_PER_DAY)
+            seen += np.int64(lognormal(db, i64(2), fp[F_DEVICE2], fp[F_DEVICE2 + 1]) * US_PER_DAY)
         mi[M_DEVICE_SEEN + d] = seen
     for m in range(n_payment):
         pb = key_base(payment_key, cust * 4 + m + 1)
-        mi[M_PROVIDER + m] = categorical(pb, 0, tables, T_PROVIDER)
-        limit_code = bucket(0.7 * z + 0.714142842854285 * normal(pb, 1), fp, F_LIMIT_T, 4)
+        mi[M_PROVIDER + m] = categorical(pb, i64(0), tables, T_PROVIDER)
+        limit_code = bucket(0.7 * z + 0.714142842854285 * normal(pb, i64(1)), fp, F_LIMIT_T,
+                            i64(4))
         mi[M_LIMIT + m] = CREDIT_LIMITS[4 - limit_code]
     mi[M_TAG] = cust
 
 
-@inline
+@helper
 def fill_product(product, category, rank, n_products, pi, pf, product_key, tables,
                  fp):  # type: ignore[no-untyped-def]
     """Compute product ``product``'s attributes into a memo row; its price goes in ``pf``."""
     qb = key_base(product_key, product)
     slot = F_PRICE + 4 * category
     price = math.exp(fp[slot] + fp[slot + 1] * norm_ppf((rank + 0.5) / n_products)
-                     + 0.08 * normal(qb, 0))
+                     + 0.08 * normal(qb, i64(0)))
     price = min(max(price, fp[slot + 2]), fp[slot + 3])
     pf[0] = round(price * 100.0) / 100.0
-    pi[P_RISK] = categorical(qb, 1, tables, T_PRODUCT_RISK)
-    pi[P_SUBCATEGORY] = categorical(qb, 2, tables, T_SUBCATEGORY + category)
-    pi[P_BRAND] = categorical(qb, 3, tables, T_BRAND + category)
+    pi[P_RISK] = categorical(qb, i64(1), tables, T_PRODUCT_RISK)
+    pi[P_SUBCATEGORY] = categorical(qb, i64(2), tables, T_SUBCATEGORY + category)
+    pi[P_BRAND] = categorical(qb, i64(3), tables, T_BRAND + category)
     pi[P_TAG] = product
 
 
 @jit
 def features(seed, first, times, start_us, tables, fp, ip, codes, ints, floats, flags):  # type: ignore[no-untyped-def]
-    """Fill the output rows for records ``first .. first + len(times) - 1``.
+    """Fill the output rows for records ``first .. first + len(times) - 1``."""
+    fill_range(seed, first, times, start_us, tables, fp, ip, codes, ints, floats, flags, 0,
+               times.shape[0])
+
+
+@jit
+def fill_range(seed, first, times, start_us, tables, fp, ip, codes, ints, floats, flags, lo,
+               hi):  # type: ignore[no-untyped-def]
+    """Fill output columns ``lo .. hi - 1`` (records ``first + lo .. first + hi - 1``).
 
     Customers and products are memoised in small direct-mapped tables for the length of the
-    call (a cache of pure functions: the output is the same with or without it).
+    call (a cache of pure functions: the output is the same with or without it). Serial and
+    chunked runs share this one compiled function.
     """
     chain_key = stream_key(seed, STREAM_CHAIN)
     record_key = stream_key(seed, STREAM_RECORD)
@@ -283,7 +297,7 @@ def features(seed, first, times, start_us, tables, fp, ip, codes, ints, floats, 
     repeat_rate = fp[F_REPEAT]
     stress = fp[F_STRESS]
     max_customers = ip[I_MAX_CUSTOMERS]
-    n = times.shape[0]
+    n = hi - lo
     roots = np.empty(n, np.int64)
     size = 16
     while size < n and size < 4096:
@@ -293,17 +307,17 @@ def features(seed, first, times, start_us, tables, fp, ip, codes, ints, floats, 
     memo_f = np.empty((size, N_MEMO_FLOATS), np.float64)
     prod_i = np.full((size, N_PRODUCT_INTS), -1, np.int64)
     prod_f = np.empty((size, 1), np.float64)
-    for r in range(n):
+    for r in range(lo, hi):
         k = first + r
         t = times[r]
         rb = key_base(record_key, k)
 
         # --- customer: a pure function of (seed, customer number) ---------------------------
-        root = customer_of(k, first, roots, chain_key, repeat_rate)
-        roots[r] = root
+        root = customer_of(k, first + lo, roots, chain_key, repeat_rate)
+        roots[r - lo] = root
         cust = root
         if max_customers > 0:
-            cust = np.int64(math.floor(uniform(key_base(pool_key, root), 0) * max_customers))
+            cust = np.int64(math.floor(uniform(key_base(pool_key, root), i64(0)) * max_customers))
         slot = cust & mask
         if memo_i[slot, M_TAG] != cust:
             fill_customer(cust, memo_i[slot], memo_f[slot], customer_key, device_key,
@@ -333,7 +347,7 @@ def features(seed, first, times, start_us, tables, fp, ip, codes, ints, floats, 
 
         # --- device and payment method: functions of (customer, index) ----------------------
         device = 1
-        if memo_i[slot, M_N_DEVICES] == 2 and uniform(rb, 0) < 0.35:
+        if memo_i[slot, M_N_DEVICES] == 2 and uniform(rb, i64(0)) < 0.35:
             device = 2
         codes[C_DEVICE_TYPE, r] = memo_i[slot, M_DEVICE_TYPE + device - 1]
         codes[C_DEVICE_OS, r] = memo_i[slot, M_DEVICE_OS + device - 1]
@@ -341,16 +355,16 @@ def features(seed, first, times, start_us, tables, fp, ip, codes, ints, floats, 
         flags[B_TRUSTED, r] = trusted
         ints[I_DEVICE, r] = device
 
-        payment = 1 + np.int64(math.floor(uniform(rb, 1) * memo_i[slot, M_N_PAYMENT]))
+        payment = 1 + np.int64(math.floor(uniform(rb, i64(1)) * memo_i[slot, M_N_PAYMENT]))
         codes[C_PROVIDER, r] = memo_i[slot, M_PROVIDER + payment - 1]
         credit_limit = memo_i[slot, M_LIMIT + payment - 1]
         ints[I_PAYMENT, r] = payment
         ints[I_CREDIT_LIMIT, r] = credit_limit
 
         # --- product: category from the record, position by income --------------------------
-        category = categorical(rb, 2, tables, T_CATEGORY)
+        category = categorical(rb, i64(2), tables, T_CATEGORY)
         n_products = ip[I_PRODUCT_COUNT + category]
-        u_rank = norm_cdf(0.35 * income_latent + 0.9367496997597597 * normal(rb, 3))
+        u_rank = norm_cdf(0.35 * income_latent + 0.9367496997597597 * normal(rb, i64(3)))
         rank = min(np.int64(math.floor(u_rank * n_products)), n_products - 1)
         product = ip[I_PRODUCT_OFFSET + category] + rank
         pslot = product & mask
@@ -367,21 +381,21 @@ def features(seed, first, times, start_us, tables, fp, ip, codes, ints, floats, 
         flags[B_ELIGIBLE, r] = price >= 50.0 and category <= 2
 
         # --- the purchase: scenario from the customer's credit, behaviour from the scenario --
-        scenario = categorical(rb, 4, tables, T_SCENARIO + credit)
+        scenario = categorical(rb, i64(4), tables, T_SCENARIO + credit)
         codes[C_SCENARIO, r] = scenario
-        codes[C_CONTEXT, r] = categorical(rb, 5, tables, T_CONTEXT + scenario)
-        codes[C_SPEED, r] = categorical(rb, 6, tables, T_SPEED + scenario)
-        ints[I_ABANDON, r] = categorical(rb, 7, tables, T_ABANDON + scenario)
+        codes[C_CONTEXT, r] = categorical(rb, i64(5), tables, T_CONTEXT + scenario)
+        codes[C_SPEED, r] = categorical(rb, i64(6), tables, T_SPEED + scenario)
+        ints[I_ABANDON, r] = categorical(rb, i64(7), tables, T_ABANDON + scenario)
         tslot = F_SCENARIO_TIME + 4 * scenario
-        comparison = np.int64(round(loglogistic(rb, 8, fp[tslot], fp[tslot + 1])))
+        comparison = np.int64(round(loglogistic(rb, i64(8), fp[tslot], fp[tslot + 1])))
         ints[I_COMPARISON, r] = comparison
         ints[I_SITE_TIME, r] = comparison + 5 + np.int64(
-            round(loglogistic(rb, 9, fp[tslot + 2], fp[tslot + 3])))
+            round(loglogistic(rb, i64(9), fp[tslot + 2], fp[tslot + 3])))
 
         amount = price
         floats[X_AMOUNT, r] = amount
         floats[X_FIRST_PAYMENT, r] = round(amount * 25.0) / 100.0
-        u = uniform(rb, 10)
+        u = uniform(rb, i64(10))
         if amount < 100.0:
             installments = 4
         elif amount < 500.0:
@@ -425,11 +439,11 @@ def features(seed, first, times, start_us, tables, fp, ip, codes, ints, floats, 
                  + fp[F_STRESS_LOGIT] * stress)
         floats[X_LOGIT, r] = logit
         p_default = 1.0 / (1.0 + math.exp(-(fp[F_ALPHA] + logit)))
-        default = uniform(rb, 11) < p_default
+        default = uniform(rb, i64(11)) < p_default
         flags[B_DEFAULT, r] = default
         if default:
             # the first missed payment: early ones are likelier (geometric, ratio 0.55)
-            missed = 1 + np.int64(math.floor(math.log(uniform(rb, 12)) / math.log(0.55)))
+            missed = 1 + np.int64(math.floor(math.log(uniform(rb, i64(12))) / math.log(0.55)))
             ints[I_DAYS_MISSED, r] = 14 * min(missed, installments - 1)
         else:
             ints[I_DAYS_MISSED, r] = -1
@@ -440,16 +454,15 @@ def features_chunked(seed, first, times, start_us, tables, fp, ip, codes, ints, 
                      chunk):  # type: ignore[no-untyped-def]
     """``features`` over chunks of ``chunk`` records, in parallel threads.
 
-    Each chunk is an ordinary ``features`` call on its own slice (its memo starts empty), and
-    records depend only on their number, so the output equals one serial call exactly.
+    Each chunk is an ordinary ``fill_range`` call on its own columns (its memo starts empty),
+    and records depend only on their number, so the output equals one serial call exactly.
     """
     n = times.shape[0]
     chunks = (n + chunk - 1) // chunk
     for c in numba.prange(chunks):
         a = c * chunk
-        b = min(n, a + chunk)
-        features(seed, first + a, times[a:b], start_us, tables, fp, ip, codes[:, a:b],
-                 ints[:, a:b], floats[:, a:b], flags[:, a:b])
+        fill_range(seed, first, times, start_us, tables, fp, ip, codes, ints, floats, flags, a,
+                   min(n, a + chunk))
 
 
 @jit
@@ -503,7 +516,7 @@ def format_ids(prefix, numbers, width, infix, suffixes):  # type: ignore[no-unty
     return offsets, data
 
 
-@inline
+@helper
 def _digits(x):  # type: ignore[no-untyped-def]
     """Decimal digits of a non-negative integer (uint64), by comparison."""
     d = 1

@@ -20,7 +20,11 @@ import math
 
 import numpy as np
 
-from ._jit import inline, jit
+from ._jit import helper, jit
+
+# Constant arguments of helper calls are written i64(3), not 3: Numba would otherwise compile a
+# separate Literal[int](3) specialisation of the helper for every distinct constant.
+i64 = np.int64
 
 GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 GAMMA = np.uint64(0xD1B54A32D192ED03)
@@ -35,29 +39,29 @@ _ONE = np.uint64(1)
 _INV52 = 1.0 / 4503599627370496.0  # 2**-52
 
 
-@inline
+@helper
 def mix64(z: np.uint64) -> np.uint64:
     z = (z ^ (z >> _S30)) * _M1
     z = (z ^ (z >> _S27)) * _M2
     return z ^ (z >> _S31)
 
 
-@inline
+@helper
 def stream_key(seed: np.int64, stream: np.int64) -> np.uint64:
     return mix64(mix64(np.uint64(seed)) ^ (np.uint64(stream) * STREAM_MUL))
 
 
-@inline
+@helper
 def key_base(skey: np.uint64, key: np.int64) -> np.uint64:
     return mix64(skey + np.uint64(key) * GOLDEN)
 
 
-@inline
+@helper
 def bits(base: np.uint64, draw: np.int64) -> np.uint64:
     return mix64(base + (np.uint64(draw) + _ONE) * GAMMA)
 
 
-@inline
+@helper
 def uniform(base: np.uint64, draw: np.int64) -> float:
     """A uniform draw on the open interval (0, 1): never exactly 0 or 1, so logs are safe.
 
@@ -68,7 +72,7 @@ def uniform(base: np.uint64, draw: np.int64) -> float:
     return (float(np.int64(bits(base, draw) >> _S12)) + 0.5) * _INV52
 
 
-@inline
+@helper
 def norm_ppf(p: float) -> float:
     """Inverse of the standard normal CDF (Acklam's rational approximation, |rel err| < 1.2e-9)."""
     if p < 0.02425:
@@ -95,7 +99,7 @@ def norm_ppf(p: float) -> float:
          - 1.328068155288572e+01) * r + 1.0)
 
 
-@inline
+@helper
 def norm_cdf(x: float) -> float:
     """The standard normal CDF (Abramowitz & Stegun 26.2.17, |abs err| < 7.5e-8).
 
@@ -110,7 +114,7 @@ def norm_cdf(x: float) -> float:
     return 1.0 - tail if x >= 0.0 else tail
 
 
-@inline
+@helper
 def loglogistic(base: np.uint64, draw: np.int64, log_median: float, shape: float) -> float:
     """A log-logistic draw (right-skewed, heavier tail than log-normal) by inversion:
     ``median * (u / (1 - u)) ** (1 / shape)``; one log and one exp, no normal draw."""
@@ -118,24 +122,24 @@ def loglogistic(base: np.uint64, draw: np.int64, log_median: float, shape: float
     return math.exp(log_median + math.log(u / (1.0 - u)) / shape)
 
 
-@inline
+@helper
 def normal(base: np.uint64, draw: np.int64) -> float:
     """A standard normal draw by inversion: one draw per value."""
     return norm_ppf(uniform(base, draw))
 
 
-@inline
+@helper
 def exponential(base: np.uint64, draw: np.int64) -> float:
     """A unit-rate exponential draw: one draw per value."""
     return -math.log(uniform(base, draw))
 
 
-@inline
+@helper
 def lognormal(base: np.uint64, draw: np.int64, mu: float, sigma: float) -> float:
     return math.exp(mu + sigma * normal(base, draw))
 
 
-@inline
+@helper
 def categorical(base: np.uint64, draw: np.int64, table: np.ndarray, row: np.int64) -> np.int64:
     """Index i with probability table[row, i] - table[row, i-1].
 
@@ -150,7 +154,7 @@ def categorical(base: np.uint64, draw: np.int64, table: np.ndarray, row: np.int6
     return i
 
 
-@inline
+@helper
 def poisson(base: np.uint64, lam: float) -> np.int64:
     """A Poisson draw using draws 0, 1, 2, ... of ``base`` (a key of its own).
 
@@ -160,7 +164,7 @@ def poisson(base: np.uint64, lam: float) -> np.int64:
     if lam <= 0.0:
         return 0
     if lam < 10.0:
-        u = uniform(base, 0)
+        u = uniform(base, i64(0))
         k = 0
         p = math.exp(-lam)
         cdf = p
