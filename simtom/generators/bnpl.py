@@ -241,8 +241,10 @@ def _strings(prefix: str, numbers: np.ndarray, width: int, infix: str = "",
              suffixes: np.ndarray | None = None) -> pl.Series:
     pre = np.frombuffer(prefix.encode(), np.uint8)
     mid = np.frombuffer(infix.encode(), np.uint8)
-    offsets, data = K.format_ids(pre, numbers, np.int64(width), mid,
-                                 numbers if suffixes is None else suffixes)
+    parallel = len(numbers) >= 2 * PARALLEL_CHUNK and numba.get_num_threads() > 1
+    kernel = K.format_ids_chunked if parallel else K.format_ids
+    offsets, data = kernel(pre, numbers, np.int64(width), mid,
+                           numbers if suffixes is None else suffixes)
     array = pa.LargeStringArray.from_buffers(len(numbers), pa.py_buffer(offsets),
                                              pa.py_buffer(data))
     return pl.Series(array)
