@@ -114,3 +114,19 @@ def test_generators_lists_bnpl(capsys):
 def test_console_script_is_installed():
     run = subprocess.run(["simtom", "--version"], capture_output=True, text=True, check=False)
     assert run.returncode == 0 and run.stdout.startswith("simtom ")
+
+
+def test_terminated_generate_leaves_no_partial_file(tmp_path):
+    import signal
+    import time
+
+    path = tmp_path / "big.parquet"
+    proc = subprocess.Popen([*SIMTOM, "generate", "bnpl", "-n", "50000000", "--seed", "1",
+                             "-o", str(path), "-q"], cwd=tmp_path, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob(".big.parquet.*.tmp")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert list(tmp_path.glob(".big.parquet.*.tmp")), "the writer never started"
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 130
+    assert list(tmp_path.iterdir()) == []
