@@ -21,6 +21,8 @@ import math
 import random
 from typing import Any
 
+from simtom.generators import _bnpl_model as M
+
 START = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
 RATE_PER_SECOND = 1.0  # uniform arrivals, as simtom's default
 REPEAT_CUSTOMER_RATE = 0.7
@@ -28,60 +30,28 @@ MAX_PRODUCTS = 1000
 BASE_DEFAULT_RATE = 0.03
 ECONOMIC_STRESS = 0.0
 
-INCOME = ("<25k", "25k-50k", "50k-75k", "75k-100k", "100k+")
-CREDIT = ("excellent", "good", "fair", "poor")
-VERIFICATION = ("verified", "partial", "unverified")
-ADDRESS = ("new", "stable", "frequent_mover")
-# States and DC weighted by population (2020 census, millions).
-STATE_POPULATION = {
-    "CA": 39.5, "TX": 29.1, "FL": 21.5, "NY": 20.2, "PA": 13.0, "IL": 12.8, "OH": 11.8,
-    "GA": 10.7, "NC": 10.4, "MI": 10.1, "NJ": 9.3, "VA": 8.6, "WA": 7.7, "AZ": 7.2, "MA": 7.0,
-    "TN": 6.9, "IN": 6.8, "MD": 6.2, "MO": 6.2, "WI": 5.9, "CO": 5.8, "MN": 5.7, "SC": 5.1,
-    "AL": 5.0, "LA": 4.7, "KY": 4.5, "OR": 4.2, "OK": 4.0, "CT": 3.6, "UT": 3.3, "IA": 3.2,
-    "NV": 3.1, "AR": 3.0, "MS": 3.0, "KS": 2.9, "NM": 2.1, "NE": 2.0, "ID": 1.8, "WV": 1.8,
-    "HI": 1.5, "NH": 1.4, "ME": 1.4, "RI": 1.1, "MT": 1.1, "DE": 1.0, "SD": 0.9, "ND": 0.8,
-    "AK": 0.7, "DC": 0.7, "VT": 0.6, "WY": 0.6,
-}
-STATES = tuple(STATE_POPULATION)
-CATEGORY = ("electronics", "clothing", "home", "beauty", "sports")
-SUBCATEGORIES = {
-    "electronics": ("smartphones", "laptops", "tablets", "headphones", "smartwatches"),
-    "clothing": ("shirts", "pants", "dresses", "shoes", "jackets"),
-    "home": ("furniture", "decor", "kitchen", "bedding"),
-    "beauty": ("skincare", "makeup", "fragrance", "haircare"),
-    "sports": ("fitness", "outdoor", "team_sports", "athletic_footwear"),
-}
-BRANDS = {
-    "electronics": (("Apple", "Samsung"), (0.55, 0.45)),
-    "clothing": (("Nike", "Adidas", "Zara", "H&M"), (0.2, 0.2, 0.3, 0.3)),
-    "home": (("IKEA",), (1.0,)),
-    "beauty": (("Sephora",), (1.0,)),
-    "sports": (("Nike", "Adidas"), (0.55, 0.45)),
-}
-# Log-normal price per category: median, sigma, floor, cap (right-skewed, mean order near $135).
-PRICE = {
-    "electronics": (150.0, 0.75, 30.0, 2500.0),
-    "clothing": (55.0, 0.60, 20.0, 600.0),
-    "home": (100.0, 0.70, 25.0, 1500.0),
-    "beauty": (32.0, 0.50, 15.0, 250.0),
-    "sports": (70.0, 0.65, 25.0, 800.0),
-}
-PRODUCT_RISK = ("low", "medium", "high")
-DEVICE_TYPE = ("mobile", "desktop", "tablet")
-DEVICE_OS = {
-    "mobile": (("iOS", "Android"), (0.30, 0.70)),
-    "desktop": (("Windows", "macOS", "Linux"), (0.70, 0.20, 0.10)),
-    "tablet": (("iOS", "Android", "Windows"), (0.50, 0.45, 0.05)),
-}
-PROVIDERS = ("affirm", "klarna", "afterpay", "sezzle")
+# The record's vocabulary and figures are simtom's own tables (data, not code): the baseline
+# builds the same record, only one dict at a time.
+INCOME = M.INCOME
+CREDIT = M.CREDIT
+VERIFICATION = M.VERIFICATION
+ADDRESS = M.ADDRESS
+STATE_POPULATION = M.STATE_POPULATION
+STATES = M.STATES
+CATEGORY = M.CATEGORY
+SUBCATEGORIES = M.SUBCATEGORIES
+BRANDS = {c: (tuple(w), tuple(w.values())) for c, w in M.BRAND_SHARES.items()}
+PRICE = M.PRICE
+PRODUCT_RISK = M.PRODUCT_RISK
+DEVICE_TYPE = M.DEVICE_TYPE
+DEVICE_OS = {d: (tuple(w), tuple(w.values())) for d, w in M.DEVICE_OS_SHARES.items()}
+PROVIDERS = M.PROVIDER
 CREDIT_LIMITS = (500, 1000, 1500, 2500, 5000)
-RISK_SCENARIO = ("low_risk_purchase", "impulse_purchase", "credit_stretched", "high_risk_behavior")
-CONTEXT = ("normal", "impulse", "rushed")
-CONTEXT_BY_SCENARIO = ((0.90, 0.05, 0.05), (0.10, 0.70, 0.20), (0.50, 0.20, 0.30),
-                       (0.10, 0.30, 0.60))
-SPEED = ("very_fast", "fast", "normal", "slow")
-SPEED_BY_SCENARIO = ((0.05, 0.20, 0.55, 0.20), (0.40, 0.40, 0.15, 0.05),
-                     (0.10, 0.30, 0.40, 0.20), (0.60, 0.30, 0.08, 0.02))
+RISK_SCENARIO = M.RISK_SCENARIO
+CONTEXT = M.PURCHASE_CONTEXT
+CONTEXT_BY_SCENARIO = M.CONTEXT_BY_SCENARIO
+SPEED = M.CHECKOUT_SPEED
+SPEED_BY_SCENARIO = M.SPEED_BY_SCENARIO
 # Seconds: price comparison (median, sigma) and further time on site (median, sigma).
 TIME_BY_SCENARIO = ((180.0, 0.8, 300.0, 0.7), (20.0, 0.9, 60.0, 0.8),
                     (120.0, 0.8, 420.0, 0.7), (10.0, 0.9, 45.0, 0.9))
