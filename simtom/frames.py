@@ -17,6 +17,9 @@ log = logging.getLogger("simtom")
 
 #: Default block size of ``iter_frames`` and of the file writers.
 DEFAULT_BATCH = 65_536
+#: Block size of ``frame``: big enough to amortise per-block work and run the kernels in
+#: parallel chunks, small enough that freed blocks are reused rather than re-faulted.
+FRAME_BATCH = 1 << 18
 
 
 def scenario(name: str, *, n: int | None = None, seed: int | None = None,
@@ -94,7 +97,10 @@ def frame(name: str, *, n: int | None = None, seed: int | None = None,
     """
     engine = Engine(_scenario(name, n, seed, options))
     total = engine.scenario.total_records or 0
-    size = check_batch_size(batch_size) if batch_size is not None else max(1, min(total, 1 << 22))
+    if batch_size is None:
+        size = max(1, min(FRAME_BATCH, total))
+    else:
+        size = check_batch_size(batch_size)
     frames = [block.frame for block in engine.blocks(batch_size=size)]
     if not frames:
         return engine.schema().to_frame()
