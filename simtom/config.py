@@ -22,6 +22,10 @@ DEFAULT_START = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
 #: The largest seed accepted (seeds are non-negative 63-bit integers).
 MAX_SEED = 2**63 - 1
 
+#: The slowest simulated traffic: one event per ~11.6 simulated days. Slower would make the
+#: arrival kernel walk millions of empty hour-long windows per event.
+MIN_SIMULATED_RATE = 1e-6
+
 _DATES = "the scenarios issue: historical date ranges"
 _NOISE = "the scenarios issue: noise and faults"
 _DRIFT = "the scenarios issue: controlled drift"
@@ -173,6 +177,14 @@ def make_scenario(
     values = {name: spec.validate(given[name]) if name in given else spec.default
               for name, spec in specs.items()}
 
+    simulated = values["rate_per_second"] / values["time_compression"]
+    if simulated < MIN_SIMULATED_RATE:
+        msg = (f"time_compression: got {values['time_compression']!r} with rate_per_second "
+               f"{values['rate_per_second']!r}, {simulated:.3g} events per simulated second; "
+               f"allowed: rate_per_second / time_compression >= {MIN_SIMULATED_RATE:g}")
+        raise ConfigError("time_compression", values["time_compression"],
+                          f"rate_per_second / time_compression >= {MIN_SIMULATED_RATE:g}",
+                          detail=msg)
     seed = values.pop("seed")
     seed_chosen = seed is None
     if seed is None:

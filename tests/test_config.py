@@ -161,3 +161,11 @@ def test_scenario_repr_and_dict():
     d = s.to_dict()
     assert d["seed"] == 42 and d["start_time"] == "2025-01-01T00:00:00+00:00"
     assert d["risk_scenario_weights"]["low_risk_purchase"] == 0.6
+
+
+def test_simulated_rate_has_a_floor():
+    assert scenario(rate_per_second=1.0, time_compression=1e6).simulated_rate == 1e-6
+    with pytest.raises(simtom.ConfigError) as info:
+        scenario(rate_per_second=0.1, time_compression=1e9)
+    assert info.value.field == "time_compression"
+    assert "rate_per_second / time_compression >= 1e-06" in str(info.value)
