@@ -157,8 +157,8 @@ class BNPLGenerator(BlockGenerator):
                 s = _CATEGORIES[name].gather(pl.Series(codes[row]))
             elif source == "ints":
                 s = pl.Series(name, ints[row])
-                if row == K.I_DAYS_MISSED:
-                    s = pl.Series(name, ints[row]).replace(-1, None)
+                if row == K.I_DAYS_MISSED:  # -1 marks null (no default)
+                    s = s.replace(-1, None)
             elif source == "floats":
                 s = pl.Series(name, floats[row], nan_to_null=row == K.X_UTILIZATION)
             elif source == "flags":
