@@ -269,3 +269,24 @@ def test_scenario_drives_behaviour(df):
     assert med["high_risk_behavior"] < med["low_risk_purchase"] / 3
     assert (df["time_on_site_seconds"] > df["price_comparison_time"]).all()
     assert df["cart_abandonment_count"].is_between(0, 3).all()
+
+
+def test_no_hidden_drift_over_years():
+    """With drift off, a multi-year stream is stationary: the first and last thirds agree on
+    device trust, tenure, age and default rate within sampling error (customers' dates hang on
+    their first purchase, not on the scenario start)."""
+    df = simtom.frame("bnpl", n=150_000, seed=31, rate_per_second=0.0005,
+                      arrival_pattern="poisson")
+    span_years = (df["_timestamp"].max() - df["_timestamp"].min()).total_seconds() / 3.15e7
+    assert span_years > 8
+    first, last = df.head(50_000), df.tail(50_000)
+    n_eff = min(first["customer_id"].n_unique(), last["customer_id"].n_unique())
+    for name in ("device_is_trusted", "will_default"):
+        a, b = first[name].mean(), last[name].mean()
+        p = (a + b) / 2
+        assert abs(a - b) <= Z * math.sqrt(2 * p * (1 - p) / n_eff), name
+    young = [part["customer_age_bracket"].is_in(["18-24", "25-34"]).mean()
+             for part in (first, last)]
+    assert abs(young[0] - young[1]) <= Z * math.sqrt(2 * 0.25 / n_eff)
+    median_tenure = [part["customer_tenure_days"].median() for part in (first, last)]
+    assert abs(median_tenure[0] - median_tenure[1]) < 0.15 * median_tenure[0]

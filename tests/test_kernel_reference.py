@@ -700,10 +700,11 @@ def ref_record(seed: int, k: int, t: int, start_us: int, tables: list[list[float
     bracket = py_categorical(cb, 7, tables[K.T_AGE])
     ages = fp[K.F_AGE_START:K.F_AGE_START + 6]
     age_at_start = ages[bracket] + (ages[bracket + 1] - ages[bracket]) * py_uniform(cb, 8)
-    birth_us = start_us - int(age_at_start * US_PER_YEAR)
+    anchor = start_us + int(np.int64(cust * fp[K.F_PERIOD]))
+    birth_us = anchor - int(age_at_start * US_PER_YEAR)
     signup_days = min(py_lognormal(cb, 9, fp[K.F_SIGNUP], fp[K.F_SIGNUP + 1]),
                       fp[K.F_SIGNUP + 2])
-    signup_us = start_us - int(signup_days * US_PER_DAY)
+    signup_us = anchor - int(signup_days * US_PER_DAY)
     n_devices = 1 + py_categorical(cb, 10, tables[K.T_N_DEVICES])
     n_payment = 1 + py_categorical(cb, 11, tables[K.T_N_PAYMENT])
     age = float(t - birth_us) / float(US_PER_YEAR)

@@ -77,7 +77,8 @@ F_STRESS_LOGIT = i64(56)  # log-odds of default per unit of economic stress
 F_SIGNUP = i64(57)  # signup before the scenario start, days: log median, sigma, cap
 F_DEVICE2 = i64(60)  # second device first seen after signup, days: log median, sigma
 F_AGE_START = i64(62)  # youngest age of each bracket, years (5), then oldest age (1)
-N_FLOAT_PARAMS = i64(68)
+F_PERIOD = i64(68)  # mean simulated µs between records (1 / simulated rate)
+N_FLOAT_PARAMS = i64(69)
 
 # Slots of the integer parameter vector.
 I_MAX_CUSTOMERS = i64(0)  # 0 = no cap
@@ -229,9 +230,13 @@ def fill_customer(cust, mi, mf, customer_key, device_key, payment_key, start_us,
     young = fp[F_AGE_START + age_bracket]
     old = fp[F_AGE_START + age_bracket + 1]
     age_at_start = young + (old - young) * uniform(cb, i64(8))
-    mi[M_BIRTH] = start_us - np.int64(age_at_start * US_PER_YEAR)
+    # The customer's dates hang on an anchor: the expected time of the record that brought the
+    # customer (a pure function of its number), so a customer who arrives in year five is as
+    # new, and as young, as one in week one; the population does not age with the stream.
+    anchor = start_us + np.int64(cust * fp[F_PERIOD])
+    mi[M_BIRTH] = anchor - np.int64(age_at_start * US_PER_YEAR)
     signup_days = min(lognormal(cb, i64(9), fp[F_SIGNUP], fp[F_SIGNUP + 1]), fp[F_SIGNUP + 2])
-    signup_us = start_us - np.int64(signup_days * US_PER_DAY)
+    signup_us = anchor - np.int64(signup_days * US_PER_DAY)
     mi[M_SIGNUP] = signup_us
     n_devices = 1 + categorical(cb, i64(10), tables, T_N_DEVICES)
     n_payment = 1 + categorical(cb, i64(11), tables, T_N_PAYMENT)

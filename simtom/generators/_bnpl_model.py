@@ -109,7 +109,7 @@ TIME_BY_SCENARIO = ((180.0, 2.2, 300.0, 2.4), (20.0, 2.0, 60.0, 2.2),
                     (120.0, 2.2, 420.0, 2.4), (10.0, 2.0, 45.0, 2.0))
 SCENARIO_LOGIT = (0.0, 0.4, 0.9, 1.5)
 STRESS_LOGIT = 1.0  # log-odds of default per unit of economic stress
-SIGNUP_DAYS = (180.0, 1.3, 3650.0)  # before the scenario start: median, sigma, cap
+SIGNUP_DAYS = (180.0, 1.3, 3650.0)  # before the customer's first purchase: median, sigma, cap
 DEVICE2_DAYS = (120.0, 1.0)  # second device first seen after signup: median, sigma
 
 
@@ -176,8 +176,10 @@ def tables(risk_weights: Sequence[float]) -> np.ndarray:
     return t
 
 
-def float_params(*, repeat_rate: float, stress: float, alpha: float) -> np.ndarray:
+def float_params(*, repeat_rate: float, stress: float, alpha: float,
+                 period_us: float) -> np.ndarray:
     fp = np.zeros(K.N_FLOAT_PARAMS)
+    fp[K.F_PERIOD] = period_us
     fp[K.F_REPEAT] = repeat_rate
     fp[K.F_STRESS] = stress
     fp[K.F_ALPHA] = alpha
