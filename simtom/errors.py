@@ -24,12 +24,6 @@ class ConfigError(SimtomError, ValueError):
         msg = detail or f"{field}: got {value!r}; allowed: {allowed}"
         super().__init__(msg)
 
-    def to_dict(self) -> dict[str, Any]:
-        value = self.value if isinstance(self.value, (str, int, float, bool, type(None))) else repr(
-            self.value
-        )
-        return {"error": str(self), "field": self.field, "value": value, "allowed": self.allowed}
-
 
 class UnknownFieldError(ConfigError):
     """An option name that the generator does not have."""
