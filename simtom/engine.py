@@ -79,27 +79,61 @@ class Arrivals:
     def start(self) -> Position:
         return Position(0, self.start_us // self.window_us, 0)
 
-    def fill(self, position: Position, out: np.ndarray) -> Position:
-        """Write the next ``len(out)`` event times into ``out``; return the position after."""
+    def fill(self, position: Position, out: np.ndarray,
+             slots: np.ndarray | None = None) -> Position:
+        """Write the next ``len(out)`` event times into ``out``; return the position after.
+
+        ``slots`` (int64, same length) receives each event's index inside its window: with the
+        window (``time // window_us``) it gives the position after any event (see ``after``).
+        """
         n = out.shape[0]
+        if slots is None:
+            slots = np.empty(n, np.int64)
         if self.pattern == "uniform":
             A.uniform_arrivals(np.int64(self.start_us), self.period_us,
                                np.int64(position.record), out)
+            slots[:] = 0
             return Position(position.record + n, 0, 0)
         window, index = A.arrivals(
             self.seed, np.int64(self.start_us), np.int64(position.window),
-            np.int64(position.index), out, np.int64(self.window_us), self.base_mean,
+            np.int64(position.index), out, slots, np.int64(self.window_us), self.base_mean,
             self.profile, self.burst_probability, self.burst_high, self.burst_low)
         return Position(position.record + n, int(window), int(index))
+
+    def windows(self, times: np.ndarray) -> np.ndarray:
+        """The window of each event time (zeros for the uniform pattern, which has none)."""
+        if self.pattern == "uniform":
+            return np.zeros(times.shape[0], np.int64)
+        out: np.ndarray = times // self.window_us
+        return out
+
+    def after(self, record: int, window: int, slot: int) -> Position:
+        """The position just after record ``record``, the ``slot``-th event of ``window``.
+
+        (The arrival kernel moves on to the next window by itself when ``slot + 1`` is past the
+        end of this one.)
+        """
+        if self.pattern == "uniform":
+            return Position(record + 1, 0, 0)
+        return Position(record + 1, window, slot + 1)
 
 
 @dataclass(frozen=True)
 class Block:
-    """One block of records: ``frame`` holds records ``first .. end.record - 1``."""
+    """One block of records: ``frame`` holds records ``first .. end.record - 1``.
+
+    ``times`` are the records' event times (int64 µs) and ``slots`` their indices inside their
+    arrival windows: what a stream needs to pace the block and to name a resume point.
+    """
 
     first: int
     frame: pl.DataFrame
     end: Position
+    times: np.ndarray
+    slots: np.ndarray
+
+    def __len__(self) -> int:
+        return self.end.record - self.first
 
 
 class Engine:
@@ -120,7 +154,8 @@ class Engine:
     def block(self, position: Position, n: int) -> Block:
         """Records ``position.record .. position.record + n - 1``."""
         times = np.empty(n, np.int64)
-        end = self.arrivals.fill(position, times)
+        slots = np.empty(n, np.int64)
+        end = self.arrivals.fill(position, times, slots)
         frame = self.generator.fill(self.scenario, self._prepared, position.record, times)
         first = position.record
         frame = frame.with_columns(
@@ -128,7 +163,7 @@ class Engine:
             pl.int_range(first, first + n, dtype=pl.Int64).alias("_record_id"),
             pl.lit(self.generator.name, dtype=pl.String).alias("_generator"),
         )
-        return Block(first, frame, end)
+        return Block(first, frame, end, times, slots)
 
     def blocks(self, *, batch_size: int, position: Position | None = None,
                limit: int | None = None) -> Iterator[Block]:

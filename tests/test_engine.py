@@ -32,6 +32,23 @@ def test_resume_from_any_block_end_equals_a_straight_run(pattern):
     assert_frame_equal(pl.concat(parts), straight)
 
 
+@pytest.mark.parametrize("pattern", ["uniform", "poisson", "nhpp", "burst"])
+def test_resume_after_any_record_from_its_window_and_slot(pattern):
+    """A stream can resume just after any record, knowing only the record's number, window and
+    slot (what a stream's event ids carry), and gives exactly the straight run's records."""
+    scenario = simtom.scenario("bnpl", n=3000, seed=78, arrival_pattern=pattern,
+                               rate_per_second=40, start_time="2025-06-01T10:17:23.5Z")
+    engine = Engine(scenario)
+    straight = engine.block(engine.arrivals.start(), 3000)
+    windows = engine.arrivals.windows(straight.times)
+    for k in [0, 1, 2, *np.random.default_rng(1).integers(3, 2999, 25).tolist(), 2998]:
+        pos = engine.arrivals.after(k, int(windows[k]), int(straight.slots[k]))
+        rest = Engine(scenario).block(pos, 3000 - k - 1)
+        assert rest.first == k + 1
+        assert np.array_equal(rest.times, straight.times[k + 1:])
+        assert_frame_equal(rest.frame, straight.frame[k + 1:])
+
+
 def test_blocks_stop_at_total_records_and_limit():
     engine = Engine(simtom.scenario("bnpl", n=1000, seed=1))
     assert [len(b.frame) for b in engine.blocks(batch_size=300)] == [300, 300, 300, 100]

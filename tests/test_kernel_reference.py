@@ -484,10 +484,11 @@ def ref_window_times(seed: int, w: int, a: Arrivals) -> list[int]:
     return times
 
 
-def ref_arrivals(seed: int, a: Arrivals, window: int, index: int, n: int
-                 ) -> tuple[list[int], tuple[int, int]]:
+def ref_arrivals(seed: int, a: Arrivals, window: int, index: int, n: int,
+                 slots: list[int] | None = None) -> tuple[list[int], tuple[int, int]]:
     """The next n event times at or after the start from position (window, index), and the
-    position after the last one (rolled to the next window when it ends a window)."""
+    position after the last one (rolled to the next window when it ends a window). ``slots``
+    receives each event's index inside its window."""
     out: list[int] = []
     w, i = window, index
     while len(out) < n:
@@ -495,6 +496,8 @@ def ref_arrivals(seed: int, a: Arrivals, window: int, index: int, n: int
         for j in range(i, len(times)):
             if times[j] >= a.start_us:
                 out.append(times[j])
+                if slots is not None:
+                    slots.append(j)
                 if len(out) == n:
                     i = j + 1
                     break
@@ -505,11 +508,13 @@ def ref_arrivals(seed: int, a: Arrivals, window: int, index: int, n: int
     return out, (w, i)
 
 
-def kernel_arrivals(a: Arrivals, window: int, index: int, n: int
-                    ) -> tuple[np.ndarray, tuple[int, int]]:
+def kernel_arrivals(a: Arrivals, window: int, index: int, n: int,
+                    slots: np.ndarray | None = None) -> tuple[np.ndarray, tuple[int, int]]:
     out = np.empty(n, np.int64)
+    if slots is None:
+        slots = np.empty(n, np.int64)
     w, i = A.arrivals(a.seed, np.int64(a.start_us), np.int64(window), np.int64(index), out,
-                      np.int64(a.window_us), a.base_mean, a.profile, a.burst_probability,
+                      slots, np.int64(a.window_us), a.base_mean, a.profile, a.burst_probability,
                       a.burst_high, a.burst_low)
     return out, (int(w), int(i))
 
@@ -540,10 +545,18 @@ def test_arrivals_from_start(case: str) -> None:
     start = a.start()
     assert a.start_us % a.window_us != 0
     n = 600 if case == "sparse" else 2000
-    got, pos = kernel_arrivals(a, start.window, start.index, n)
-    expected, ref_pos = ref_arrivals(int(a.seed), a, start.window, start.index, n)
+    slots = np.empty(n, np.int64)
+    got, pos = kernel_arrivals(a, start.window, start.index, n, slots)
+    ref_slots: list[int] = []
+    expected, ref_pos = ref_arrivals(int(a.seed), a, start.window, start.index, n, ref_slots)
     assert got.tolist() == expected
     assert pos == ref_pos
+    assert slots.tolist() == ref_slots
+    # the position after any event, from its window and slot, resumes the stream exactly
+    for k in (0, 1, n // 3, n - 2):
+        after = a.after(k, int(got[k] // a.window_us), int(slots[k]))
+        rest, _ = kernel_arrivals(a, after.window, after.index, n - k - 1)
+        assert np.array_equal(rest, got[k + 1:])
     assert got[0] >= a.start_us and np.all(np.diff(got) >= 0)
     # the engine's fill is the same call
     out = np.empty(n, np.int64)

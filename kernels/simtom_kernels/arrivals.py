@@ -61,13 +61,15 @@ def window_counts(seed, w0, counts, window_us, base_mean, hour_profile,
 
 
 @jit
-def arrivals(seed, start_us, window, index, out, window_us, base_mean, hour_profile,
+def arrivals(seed, start_us, window, index, out, slots, window_us, base_mean, hour_profile,
              burst_probability, burst_high, burst_low):  # type: ignore[no-untyped-def]
     """Fill ``out`` with the next ``out.shape[0]`` event times (int64 µs), in order.
 
     The stream position is ``(window, index)``: the next event is the ``index``-th of window
     ``window``. Events before ``start_us`` are skipped (the first window may begin before the
-    scenario's start). Returns the position after the last event written.
+    scenario's start). ``slots[k]`` receives event k's index inside its window (its window is
+    ``out[k] // window_us``), so the position just after any event is known: a stream can
+    resume there. Returns the position after the last event written.
     """
     ckey = stream_key(seed, STREAM_COUNT)
     okey = stream_key(seed, STREAM_OFFSET)
@@ -98,6 +100,7 @@ def arrivals(seed, start_us, window, index, out, window_us, base_mean, hour_prof
                 if t < start_us:
                     continue
                 out[filled] = t
+                slots[filled] = j
                 filled += 1
                 if filled == n:
                     break
