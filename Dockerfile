@@ -1,5 +1,5 @@
-# simtom image. The streaming issue turns this into the server image (`simtom serve`); until then
-# it runs the CLI. Install steps are the ones CI runs: uv and the committed uv.lock.
+# The simtom server image: `docker build -t simtom . && docker run -p 8000:8000 simtom`.
+# Install steps are the ones CI runs (uv and the committed uv.lock), so what CI tests is what ships.
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 UV_COMPILE_BYTECODE=1 \
     UV_PROJECT_ENVIRONMENT=/opt/venv NUMBA_CACHE_DIR=/opt/numba-cache
@@ -8,10 +8,17 @@ WORKDIR /app
 COPY pyproject.toml uv.lock README.md ./
 COPY kernels ./kernels
 COPY simtom ./simtom
-RUN uv sync --frozen --no-dev --no-editable && useradd --create-home simtom \
-    && /opt/venv/bin/python -c "import simtom; simtom.frame('bnpl', n=10, seed=1)" \
+# Compile every kernel into the Numba cache at build time: a container's first request pays no
+# compile time (the server also warms, from this cache, before it accepts connections).
+RUN uv sync --frozen --no-dev --no-editable \
+    && useradd --create-home --uid 10001 simtom \
+    && /opt/venv/bin/python -c "from simtom.server import warm; warm()" \
     && chown -R simtom /opt/numba-cache
 USER simtom
-ENV PATH=/opt/venv/bin:$PATH
+ENV PATH=/opt/venv/bin:$PATH \
+    SIMTOM_HOST=0.0.0.0 SIMTOM_PORT=8000 SIMTOM_LOG_LEVEL=info
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD python -c "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/' % os.environ.get('SIMTOM_PORT', '8000'), timeout=4)"
 ENTRYPOINT ["simtom"]
-CMD ["generators"]
+CMD ["serve"]

@@ -1,8 +1,9 @@
-"""The ``simtom`` command: generate files, list generators (serve and stream arrive later)."""
+"""The ``simtom`` command: serve over HTTP, stream to stdout, generate files, list generators."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import signal
@@ -87,6 +88,59 @@ def _generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve(args: argparse.Namespace) -> int:
+    from .server import Settings, serve
+
+    if args.workers < 1:
+        raise ConfigError("--workers", args.workers, "an integer >= 1")
+    settings = Settings.from_env(host=args.host, port=args.port, log_level=args.log_level,
+                                 max_streams=args.max_streams, max_body=args.max_body,
+                                 heartbeat=args.heartbeat, warm=not args.no_warm)
+    if not 0 <= settings.port <= 65535:
+        raise ConfigError("--port", settings.port, "a TCP port, 0-65535")
+    # uvicorn re-raises the signal that stopped it, after a clean shutdown: not an error
+    with contextlib.suppress(KeyboardInterrupt):
+        serve(settings, workers=args.workers)
+    return 0
+
+
+def _stream(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from .streams import open_stream
+
+    config = _options(args)
+    if args.seed is not None:
+        config["seed"] = args.seed
+    if args.total is not None:
+        config["total_records"] = args.total
+    if args.unpaced:
+        config["paced"] = False
+    stream = open_stream(args.generator, config, fmt=args.format,
+                         last_event_id=args.last_event_id)
+    if stream.scenario.seed_chosen:
+        print(f"simtom: seed={stream.scenario.seed} (chosen; pass --seed "
+              f"{stream.scenario.seed} to repeat)", file=sys.stderr)
+    out = sys.stdout.buffer
+
+    async def pump() -> None:
+        out.write(stream.preamble())
+        async for chunk in stream.chunks():
+            out.write(chunk)
+            if stream.paced:
+                out.flush()
+        out.flush()
+
+    try:
+        asyncio.run(pump())
+    except BrokenPipeError:
+        # the reader went away (`| head`): not an error; keep Python from complaining at exit
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
+
+
 def _generators(args: argparse.Namespace) -> int:
     gens = list(registry.generators())
     if args.json:
@@ -121,6 +175,39 @@ def build_parser() -> argparse.ArgumentParser:
                      help=f"records per block (default {DEFAULT_BATCH})")
     gen.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     gen.set_defaults(func=_generate)
+
+    srv = sub.add_parser("serve", help="run the HTTP server (SSE and NDJSON streams)")
+    srv.add_argument("--host", help="interface (default $SIMTOM_HOST or 127.0.0.1)")
+    srv.add_argument("--port", type=int, help="port (default $SIMTOM_PORT or 8000)")
+    srv.add_argument("--log-level", choices=("critical", "error", "warning", "info", "debug",
+                                             "trace"), help="default $SIMTOM_LOG_LEVEL or info")
+    srv.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    srv.add_argument("--max-streams", type=int,
+                     help="concurrent streams per worker (default $SIMTOM_MAX_STREAMS or 64)")
+    srv.add_argument("--max-body", type=int,
+                     help="largest request body in bytes (default $SIMTOM_MAX_BODY or 65536)")
+    srv.add_argument("--heartbeat", type=float,
+                     help="idle seconds between SSE heartbeats (default $SIMTOM_HEARTBEAT or 15)")
+    srv.add_argument("--no-warm", action="store_true",
+                     help="skip compiling the kernels at startup")
+    srv.set_defaults(func=_serve)
+
+    stm = sub.add_parser("stream", help="stream records to stdout (NDJSON or SSE)")
+    stm.add_argument("generator", help="generator name (see `simtom generators`)")
+    stm.add_argument("--format", choices=("ndjson", "sse"), default="ndjson",
+                     help="ndjson (default) or sse")
+    stm.add_argument("--total", type=int, help="total_records (default: endless)")
+    stm.add_argument("--unpaced", action="store_true", help="as fast as the reader reads")
+    stm.add_argument("--seed", type=int, help="seed (default: chosen and reported)")
+    stm.add_argument("--rate", type=float, help="rate_per_second")
+    stm.add_argument("--pattern", help="arrival_pattern: uniform, poisson, nhpp or burst")
+    stm.add_argument("--time-compression", type=float, help="time_compression")
+    stm.add_argument("--start-time", help="start_time (ISO 8601 or now)")
+    stm.add_argument("--set", action="append", metavar="KEY=VALUE",
+                     help="any option, value in JSON (repeatable)")
+    stm.add_argument("--config", help="JSON file of options")
+    stm.add_argument("--last-event-id", help="resume just after this SSE event id")
+    stm.set_defaults(func=_stream)
 
     lst = sub.add_parser("generators", help="list the registered generators")
     lst.add_argument("--json", action="store_true", help="with each config's JSON Schema")

@@ -130,3 +130,81 @@ def test_terminated_generate_leaves_no_partial_file(tmp_path):
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=30) == 130
     assert list(tmp_path.iterdir()) == []
+
+
+def test_stream_writes_ndjson_or_sse_to_stdout():
+    out = subprocess.run([*SIMTOM, "stream", "bnpl", "--total", "40", "--unpaced", "--seed", "3",
+                          "--pattern", "burst"], capture_output=True, check=True, timeout=120)
+    lines = out.stdout.decode().splitlines()
+    assert len(lines) == 40
+    frame = simtom.frame("bnpl", n=40, seed=3, arrival_pattern="burst")
+    assert [json.loads(x)["transaction_id"] for x in lines] == frame["transaction_id"].to_list()
+    assert [json.loads(x)["_timestamp"] for x in lines] == [
+        t.isoformat() for t in frame["_timestamp"]]
+    sse = subprocess.run([*SIMTOM, "stream", "bnpl", "--total", "40", "--unpaced", "--seed", "3",
+                          "--pattern", "burst", "--format", "sse"],
+                         capture_output=True, check=True, timeout=120).stdout.decode()
+    data = [x[len("data: "):] for x in sse.splitlines() if x.startswith("data: ")]
+    assert data == lines
+    assert "seed=3" in sse.splitlines()[1]
+
+
+def test_stream_into_a_closed_pipe_is_quiet():
+    """`simtom stream ... | head -1`: the reader leaves; no traceback, exit status 0."""
+    proc = subprocess.Popen([*SIMTOM, "stream", "bnpl", "--unpaced", "--seed", "1"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    first = proc.stdout.readline()
+    proc.stdout.close()
+    assert proc.wait(timeout=60) == 0
+    assert json.loads(first)["_record_id"] == 0
+    assert proc.stderr.read() == b""
+
+
+def test_stream_bad_arguments_are_one_line():
+    out = subprocess.run([*SIMTOM, "stream", "bnpl", "--rate", "-2"], capture_output=True,
+                         timeout=120)
+    assert out.returncode == 2
+    assert out.stderr.decode().strip().splitlines() == [
+        "simtom: error: rate_per_second: got -2.0; allowed: a number > 0 and <= 10000000"]
+
+
+def test_serve_answers_and_exits_promptly_on_sigterm_with_streams_open():
+    import signal
+    import socket
+    import time
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([*SIMTOM, "serve", "--port", str(port), "--log-level", "warning"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                assert httpx.get(base + "/").json()["status"] == "healthy"
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline and proc.poll() is None
+                time.sleep(0.1)
+        with httpx.Client(base_url=base, timeout=30) as c, \
+                c.stream("POST", "/stream/bnpl", json={"rate_per_second": 2.0}) as resp:
+            chunks = resp.iter_raw()
+            next(chunks)
+            t0 = time.monotonic()
+            proc.send_signal(signal.SIGTERM)
+            rest = list(chunks)  # the server ends the stream; the read returns
+            ended = time.monotonic() - t0
+        assert proc.wait(timeout=10) == 0
+        exited = time.monotonic() - t0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    # streams stop at their next slice or nap (0.25 s) and uvicorn then exits; 5 s bounds both
+    # with room for a loaded machine
+    assert ended < 5 and exited < 5, (ended, exited, rest)
+    assert b"Traceback" not in proc.stderr.read()

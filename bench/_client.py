@@ -1,0 +1,97 @@
+"""A stream-reading client for the server benchmarks, run as its own process.
+
+``python bench/_client.py URL BODY_JSON FORMAT [--records N] [--seconds S] [--times]``
+
+POSTs BODY_JSON to URL and reads the response over a raw socket with large reads, counting
+records without parsing them: an NDJSON record ends with ``}\\n`` and an SSE record's data line
+starts with ``\\ndata: `` (JSON escapes newlines, and the server sends whole records per HTTP
+chunk, so neither marker can be split by the chunked framing). Stops after N records, S seconds
+or the end of the stream, and prints one JSON object: records, seconds (from the first record to
+the last), bytes, and with ``--times`` the arrival time of each record relative to the first
+(records of one read share its time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import socket
+import time
+from urllib.parse import urlsplit
+
+MARKERS = {"ndjson": b"}\n", "sse": b"\ndata: "}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("url")
+    parser.add_argument("body")
+    parser.add_argument("format", choices=tuple(MARKERS))
+    parser.add_argument("--records", type=int, default=None)
+    parser.add_argument("--seconds", type=float, default=None)
+    parser.add_argument("--times", action="store_true")
+    args = parser.parse_args()
+
+    url = urlsplit(args.url)
+    query = f"{url.path}?format={args.format}"
+    body = args.body.encode()
+    request = (f"POST {query} HTTP/1.1\r\nHost: {url.hostname}\r\n"
+               f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+               "Connection: close\r\n\r\n").encode() + body
+    sock = socket.create_connection((url.hostname, url.port))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+    started = time.monotonic()
+    sock.sendall(request)
+    marker = MARKERS[args.format]
+    keep = len(marker) - 1
+    buf = bytearray(4 << 20)
+    tail = b""
+    records = 0
+    total_bytes = 0
+    first = last = None
+    times: list[float] = []
+    header_done = False
+    while True:
+        got = sock.recv_into(buf)
+        if got == 0:
+            break
+        now = time.monotonic()
+        total_bytes += got
+        start = 0
+        if not header_done:
+            end = buf.find(b"\r\n\r\n", 0, got)
+            if end < 0:
+                raise SystemExit("response header larger than one read")
+            status = bytes(buf[:end]).split(b" ", 2)[1]
+            if status != b"200":
+                raise SystemExit(f"HTTP {status.decode()}: {bytes(buf[end:got])[:500]!r}")
+            header_done = True
+            start = end + 4
+        # count in place (no copy of the read); a marker split across two reads is counted
+        # from the previous read's tail and this read's head
+        found = buf.count(marker, start, got)
+        if tail:
+            found += (tail + bytes(buf[start:start + keep])).count(marker)
+        tail = bytes(buf[max(start, got - keep):got])
+        if found:
+            if first is None:
+                first = now
+            last = now
+            if args.times:
+                times.extend([now - first] * found)
+            records += found
+        if args.records is not None and records >= args.records:
+            break
+        if args.seconds is not None and first is not None and now - first >= args.seconds:
+            break
+    sock.close()
+    result = {"records": records, "bytes": total_bytes,
+              "seconds": (last - first) if first is not None and last is not None else 0.0,
+              "connect_to_first": (first - started) if first is not None else None}
+    if args.times:
+        result["times"] = times
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""The OpenAPI document of the server (``GET /openapi.json``), written out by hand: the routes
+are few, and each generator's configuration schema is the same one ``GET /generators`` serves."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import registry
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+def document(version: str) -> dict[str, Any]:
+    schemas: dict[str, Any] = {
+        "Error": {
+            "type": "object",
+            "required": ["error", "detail"],
+            "properties": {
+                "error": {"type": "string", "description": "Kind of error"},
+                "detail": {"type": "string", "description": "What is wrong and what is allowed"},
+                "field": {"type": "string", "description": "The offending field"},
+                "value": {"description": "The value given"},
+                "allowed": {"type": "string", "description": "What the field accepts"},
+            },
+        },
+    }
+    for gen in registry.generators():
+        schema = dict(gen.config_schema())
+        schema.pop("$schema", None)
+        schemas[f"{gen.name}_config"] = schema
+    names = registry.available()
+    name_param = {"name": "name", "in": "path", "required": True,
+                  "schema": {"type": "string", "enum": names}}
+    stream_params = [
+        name_param,
+        {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["sse", "ndjson"]},
+         "description": "sse (default) or ndjson; or send Accept: application/x-ndjson"},
+        {"name": "Last-Event-ID", "in": "header", "schema": {"type": "string"},
+         "description": "Resume just after this event (also as ?last_event_id=)"},
+    ]
+    stream_responses = {
+        "200": {"description": "The records, as Server-Sent Events or NDJSON",
+                "content": {"text/event-stream": {"schema": {"type": "string"}},
+                            "application/x-ndjson": {"schema": {"type": "string"}}}},
+        "204": {"description": "Resumed after the last record: nothing left"},
+        "400": _error("Invalid configuration (names the field)"),
+        "404": _error("Unknown generator"),
+        "409": _error("Last-Event-ID from a stream with another configuration"),
+        "413": _error("Request body too large"),
+        "429": _error("Too many concurrent streams"),
+    }
+    config_body = {"oneOf": [{"$ref": f"#/components/schemas/{n}_config"} for n in names]}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "simtom", "version": version,
+                 "description": "Synthetic data streams for testing ML systems"},
+        "paths": {
+            "/": {"get": {"summary": "Health", "responses": {"200": {"description": "healthy"}}}},
+            "/generators": {"get": {"summary": "Generators with their configuration schemas",
+                                    "responses": {"200": {"description": "A list"}}}},
+            "/generators/{name}": {"get": {"summary": "One generator", "parameters": [name_param],
+                                           "responses": {"200": {"description": "It"},
+                                                         "404": _error("Unknown generator")}}},
+            "/stream/{name}": {
+                "post": {"summary": "Stream records (JSON configuration body)",
+                         "parameters": stream_params,
+                         "requestBody": {"content": {"application/json": {
+                             "schema": config_body}}},
+                         "responses": stream_responses},
+                "get": {"summary": "Stream records (configuration in the query, for EventSource)",
+                        "parameters": stream_params, "responses": stream_responses},
+            },
+        },
+        "components": {"schemas": schemas},
+    }

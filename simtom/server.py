@@ -1,0 +1,275 @@
+"""The HTTP server: the original simtom's endpoints on Starlette, streaming SSE or NDJSON.
+
+``create_app()`` builds the ASGI app; ``serve()`` runs it under uvicorn (uvloop and httptools
+where installed). Every request is validated before the first byte is sent; every simtom error
+becomes a JSON body with a 4xx status through one exception handler.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import orjson
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from . import __version__, registry
+from ._http import query_config, read_json_body
+from .errors import ConfigError, SimtomError
+from .pacer import Stopper
+from .streams import HEARTBEAT, Stream, open_stream
+
+log = logging.getLogger("simtom.server")
+
+NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl",
+                "application/x-jsonlines")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Server settings; ``from_env`` reads ``SIMTOM_*`` variables."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "info"
+    #: Streams served at once; one more gets 429 with Retry-After.
+    max_streams: int = 64
+    #: Largest accepted request body (bytes); larger gets 413.
+    max_body: int = 64 * 1024
+    #: Idle seconds between SSE heartbeat comments.
+    heartbeat: float = HEARTBEAT
+    #: Compile and exercise the kernels at startup, so the first request pays no compile time.
+    warm: bool = True
+    stopper: Stopper = field(default_factory=Stopper, compare=False)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        casts: dict[str, Callable[[str], Any]] = {
+            "host": str, "port": int, "log_level": str.lower, "max_streams": int,
+            "max_body": int, "heartbeat": float}
+        for name, cast in casts.items():
+            raw = env.get(f"SIMTOM_{name.upper()}")
+            if raw is not None and raw != "":
+                try:
+                    values[name] = cast(raw)
+                except ValueError:
+                    msg = f"SIMTOM_{name.upper()}: got {raw!r}; allowed: a {cast.__name__} value"
+                    raise SimtomError(msg) from None
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return replace(cls(), **values)
+
+
+def _json(content: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(content), status_code=status, headers=headers,
+                    media_type="application/json")
+
+
+def error_body(exc: SimtomError) -> dict[str, Any]:
+    body: dict[str, Any] = {"error": type(exc).__name__, "detail": str(exc)}
+    for name in ("field", "value", "allowed"):
+        if hasattr(exc, name):
+            value = getattr(exc, name)
+            body[name] = value if isinstance(value, (str, int, float, bool, type(None))) \
+                else repr(value)
+    return body
+
+
+class TooManyStreams(SimtomError):
+    status = 429
+
+
+class _Slots:
+    """The cap on concurrent streams."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.active = 0
+
+    def acquire(self) -> None:
+        if self.active >= self.limit:
+            msg = (f"streams: {self.active} open, the server's limit is {self.limit} "
+                   "(SIMTOM_MAX_STREAMS); retry later")
+            raise TooManyStreams(msg)
+        self.active += 1
+
+    def release(self) -> None:
+        self.active -= 1
+
+
+class _StreamResponse(StreamingResponse):
+    """A streaming response that gives its stream slot back however it ends."""
+
+    def __init__(self, content: AsyncIterator[bytes | memoryview], *, release: Callable[[], None],
+                 **kwargs: Any) -> None:
+        super().__init__(content, **kwargs)
+        self._release = release
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._release()
+
+
+def _wants_ndjson(request: Request) -> str:
+    fmt = request.query_params.get("format")
+    if fmt is not None:
+        return fmt.lower()
+    accept = request.headers.get("accept", "")
+    return "ndjson" if any(t in accept for t in NDJSON_TYPES) else "sse"
+
+
+async def _body(stream: Stream, stopper: Stopper, heartbeat: float
+                ) -> AsyncIterator[bytes | memoryview]:
+    preamble = stream.preamble()
+    if preamble:
+        yield preamble
+    async for chunk in stream.chunks(stopper=stopper, heartbeat=heartbeat):
+        yield chunk
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """The ASGI app. Tests build one per test; ``serve`` builds one per worker."""
+    settings = settings or Settings()
+    slots = _Slots(settings.max_streams)
+
+    async def health(request: Request) -> Response:
+        return _json({"status": "healthy", "version": __version__,
+                      "generators_available": len(registry.available())})
+
+    def describe(gen: registry.BlockGenerator) -> dict[str, Any]:
+        return {"name": gen.name, "description": gen.description,
+                "config_schema": gen.config_schema()}
+
+    async def list_generators(request: Request) -> Response:
+        return _json([describe(g) for g in registry.generators()])
+
+    async def one_generator(request: Request) -> Response:
+        return _json(describe(registry.get(request.path_params["name"])))
+
+    async def stream(request: Request) -> Response:
+        name = request.path_params["name"]
+        registry.get(name)  # an unknown generator is a 404 before anything else
+        config = query_config(request.query_params)
+        if request.method == "POST":
+            body = await read_json_body(request, settings.max_body)
+            for key in config:
+                if key in body:
+                    raise ConfigError(key, config[key], "given once, in the body or the query")
+            config.update(body)
+        last_id = (request.headers.get("last-event-id")
+                   or request.query_params.get("last_event_id")
+                   or request.query_params.get("lastEventId"))
+        opened = open_stream(name, config, fmt=_wants_ndjson(request), last_event_id=last_id)
+        if opened.finished:
+            return Response(status_code=204, headers=opened.headers())
+        slots.acquire()
+        return _StreamResponse(_body(opened, settings.stopper, settings.heartbeat),
+                               release=slots.release, headers=opened.headers(),
+                               media_type=opened.media_type)
+
+    async def openapi(request: Request) -> Response:
+        from ._openapi import document
+
+        return _json(document(__version__))
+
+    async def on_simtom_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, SimtomError)
+        headers = {"Retry-After": "1"} if isinstance(exc, TooManyStreams) else None
+        return _json(error_body(exc), exc.status, headers)
+
+    async def on_http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        return _json({"error": "HTTPException", "detail": exc.detail}, exc.status_code,
+                     exc.headers)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if settings.warm:
+            warm()
+        yield
+        settings.stopper.stop()
+
+    routes = [
+        Route("/", health, methods=["GET"]),
+        Route("/generators", list_generators, methods=["GET"]),
+        Route("/generators/{name}", one_generator, methods=["GET"]),
+        Route("/stream/{name}", stream, methods=["GET", "POST"]),
+        Route("/openapi.json", openapi, methods=["GET"]),
+    ]
+    async def on_bug(request: Request, exc: Exception) -> Response:
+        log.exception("simtom: unexpected error on %s %s", request.method, request.url.path)
+        return _json({"error": "InternalError", "detail": f"{type(exc).__name__}: {exc}"}, 500)
+
+    handlers: dict[Any, Any] = {SimtomError: on_simtom_error, HTTPException: on_http_error,
+                                Exception: on_bug}
+    app = Starlette(routes=routes, exception_handlers=handlers, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.slots = slots
+    return app
+
+
+def warm() -> None:
+    """Compile (or load from the cache) and run every generator's kernels and encoders once."""
+    for name in registry.available():
+        for fmt in ("sse", "ndjson"):
+            for pattern in ("uniform", "poisson"):
+                config = {"total_records": 4, "paced": False, "seed": 0,
+                          "arrival_pattern": pattern}
+                open_stream(name, config, fmt=fmt).sample()
+
+
+class _Server:
+    """uvicorn's server, told to end open streams first when a shutdown signal arrives."""
+
+    @staticmethod
+    def make(config: Any, stopper: Stopper) -> Any:
+        import uvicorn
+
+        class Server(uvicorn.Server):
+            def handle_exit(self, sig: int, frame: Any) -> None:
+                stopper.stop()  # streams end at their next slice or nap (<= 0.25 s)
+                super().handle_exit(sig, frame)
+
+        return Server(config)
+
+
+#: Seconds uvicorn waits for open connections on shutdown before cancelling them.
+GRACEFUL_SECONDS = 3
+
+
+def serve(settings: Settings, *, workers: int = 1) -> None:
+    """Run the server until SIGINT or SIGTERM (then streams end and it exits within seconds)."""
+    import uvicorn
+
+    common: dict[str, Any] = {
+        "host": settings.host, "port": settings.port, "log_level": settings.log_level,
+        "timeout_graceful_shutdown": GRACEFUL_SECONDS, "server_header": False,
+    }
+    if workers > 1:
+        # Each worker process builds its app from the environment.
+        os.environ.update({
+            "SIMTOM_MAX_STREAMS": str(settings.max_streams),
+            "SIMTOM_MAX_BODY": str(settings.max_body),
+            "SIMTOM_HEARTBEAT": str(settings.heartbeat),
+        })
+        uvicorn.run("simtom.server:app_from_env", factory=True, workers=workers, **common)
+        return
+    config = uvicorn.Config(create_app(settings), lifespan="on", **common)
+    _Server.make(config, settings.stopper).run()
+
+
+def app_from_env() -> Starlette:
+    """The app of a worker process (``simtom serve --workers N``), configured by ``SIMTOM_*``."""
+    return create_app(Settings.from_env())

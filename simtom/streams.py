@@ -1,0 +1,256 @@
+"""Streams: a scenario's records as SSE or NDJSON bytes, paced or unpaced, resumable.
+
+The HTTP server and ``simtom stream`` both use :func:`open_stream` (validate everything, before a
+byte is sent) and :meth:`Stream.chunks` (generate, encode and pace, a block at a time).
+
+Every SSE event id names the record and what a stateless server needs to continue just after
+it: ``<record>.<window>.<slot>.<seed>.<start_us>.<fingerprint>`` — the record number, its arrival
+window (counted from the stream's first) and its index in that window, the seed and start (which
+the server may have chosen), and a fingerprint of the whole configuration, so an id from another
+configuration is refused instead of silently starting a different stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import re
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import orjson
+
+from .config import Scenario, make_scenario
+from .encode import Encoded, Encoder
+from .engine import Block, Engine, Position
+from .errors import ConfigError, SimtomError
+from .pacer import Stopper, pace
+from .registry import get
+
+FORMATS = ("sse", "ndjson")
+#: Records per block of an unpaced stream: big enough to amortise per-block work, small enough
+#: that a stream holds a few MB (a BNPL record is ~1.3 kB of JSON).
+UNPACED_BATCH = 16_384
+#: A paced stream's blocks cover about this many wall seconds (at least MIN_PACED_BATCH records).
+PACED_BLOCK_SECONDS = 0.5
+MIN_PACED_BATCH = 16
+#: SSE reconnection delay suggested to clients (ms) and the idle time between heartbeats (s).
+RETRY_MS = 2000
+HEARTBEAT = 15.0
+
+_ID = re.compile(r"(\d{1,18})\.(\d{1,18})\.(\d{1,9})\.(\d{1,19})\.(-?\d{1,19})\.([0-9a-f]{8})")
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
+
+class ResumeError(ConfigError):
+    """A Last-Event-ID that does not belong to this stream's configuration."""
+
+    status = 409
+
+
+def fingerprint(scenario: Scenario) -> str:
+    """8 hex digits that identify a scenario's records (pacing and format aside)."""
+    config = scenario.to_dict()
+    config.pop("paced", None)
+    digest = hashlib.blake2b(orjson.dumps(config, option=orjson.OPT_SORT_KEYS), digest_size=4)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class Stream:
+    """A validated stream: what to generate, in which format, from where, paced or not."""
+
+    scenario: Scenario
+    engine: Engine
+    fmt: str
+    paced: bool
+    position: Position
+    resumed: bool
+
+    @property
+    def finished(self) -> bool:
+        """True when the stream has no records left (a resume after the last record)."""
+        total = self.scenario.total_records
+        return total is not None and self.position.record >= total
+
+    @property
+    def media_type(self) -> str:
+        return "text/event-stream" if self.fmt == "sse" else "application/x-ndjson"
+
+    def headers(self) -> dict[str, str]:
+        """Response headers: the effective seed and start, and no caching or proxy buffering."""
+        return {
+            "Cache-Control": "no-cache, no-transform",
+            "X-Accel-Buffering": "no",
+            "X-Simtom-Seed": str(self.scenario.seed),
+            "X-Simtom-Start": self.scenario.start.isoformat(),
+            "X-Simtom-Generator": self.scenario.generator,
+        }
+
+    def preamble(self) -> bytes:
+        """What an SSE stream sends first: the reconnection hint and the seed as a comment."""
+        if self.fmt != "sse":
+            return b""
+        s = self.scenario
+        note = f"simtom generator={s.generator} seed={s.seed} start={s.start.isoformat()}"
+        if self.resumed:
+            note += f" resumed_at={self.position.record}"
+        return f"retry: {RETRY_MS}\n: {note}\n\n".encode()
+
+    def batch_size(self) -> int:
+        if not self.paced:
+            return UNPACED_BATCH
+        size = int(self.scenario.rate_per_second * PACED_BLOCK_SECONDS)
+        return max(MIN_PACED_BATCH, min(UNPACED_BATCH, size))
+
+    def sample(self, n: int = 4) -> bytes:
+        """The first ``n`` records' bytes, made synchronously (used to warm the kernels)."""
+        producer = _Producer(self)
+        return bytes(producer._make(self.position, n).data.slice(0, n))
+
+    async def chunks(self, *, stopper: Stopper | None = None,
+                     heartbeat: float = HEARTBEAT) -> AsyncIterator[bytes | memoryview]:
+        """The stream's bytes after the preamble, generated only as fast as they are read."""
+        if self.finished:
+            return
+        producer = _Producer(self)
+        try:
+            if not self.paced:
+                async for block in producer:
+                    if stopper is not None and stopper.stopped:
+                        return
+                    yield block.data.slice(0, len(block.data))
+                return
+            anchor = None if self.resumed else self.scenario.start_us
+            beat = heartbeat if self.fmt == "sse" else None
+            async for piece in pace(producer, time_compression=self.scenario.time_compression,
+                                    sim_anchor_us=anchor, heartbeat=beat, stopper=stopper):
+                if piece is None:
+                    yield b": heartbeat\n\n"
+                else:
+                    item, lo, hi = piece
+                    assert isinstance(item, _Encoded)
+                    yield item.data.slice(lo, hi)
+        finally:
+            producer.close()
+
+
+@dataclass(frozen=True)
+class _Encoded:
+    """One encoded block, its records' simulated times (what the pacer needs) and its end."""
+
+    data: Encoded
+    times: np.ndarray
+    end: Position
+
+
+class _Producer:
+    """Blocks of a stream, generated and encoded in a worker thread one block ahead.
+
+    At most two blocks are alive: the one being sent and the next one being made.
+    """
+
+    def __init__(self, stream: Stream) -> None:
+        self.stream = stream
+        engine = stream.engine
+        self.encoder = Encoder(engine.schema(), sse=stream.fmt == "sse")
+        self.first_window = engine.arrivals.start().window
+        s = stream.scenario
+        self.suffix = f".{s.seed}.{s.start_us}.{fingerprint(s)}".encode()
+        self.batch = stream.batch_size()
+        self.started = False
+        self.pending: asyncio.Future[_Encoded] | None = None
+
+    def _make(self, position: Position, n: int) -> _Encoded:
+        block = self.stream.engine.block(position, n)
+        return _Encoded(self._encode(block), block.times, block.end)
+
+    def _encode(self, block: Block) -> Encoded:
+        if self.stream.fmt != "sse":
+            return self.encoder.encode(block.frame)
+        n = len(block)
+        parts = np.empty((3, n), np.int64)
+        parts[0] = np.arange(block.first, block.first + n, dtype=np.int64)
+        parts[1] = self.stream.engine.arrivals.windows(block.times)
+        if self.stream.scenario.arrival_pattern != "uniform":
+            parts[1] -= self.first_window
+        parts[2] = block.slots
+        return self.encoder.encode(block.frame, id_parts=parts, id_suffix=self.suffix)
+
+    def _submit(self, position: Position) -> None:
+        total = self.stream.scenario.total_records
+        if total is not None and position.record >= total:
+            self.pending = None
+            return
+        n = self.batch if total is None else min(self.batch, total - position.record)
+        self.pending = asyncio.ensure_future(asyncio.to_thread(self._make, position, n))
+
+    def __aiter__(self) -> _Producer:
+        return self
+
+    async def __anext__(self) -> _Encoded:
+        if not self.started:
+            self.started = True
+            self._submit(self.stream.position)
+        if self.pending is None:
+            raise StopAsyncIteration
+        current = await self.pending
+        self._submit(current.end)
+        return current
+
+    def close(self) -> None:
+        if self.pending is not None:
+            self.pending.cancel()
+            self.pending = None
+
+
+def open_stream(name: str, config: Mapping[str, Any], *, fmt: str = "sse",
+                last_event_id: str | None = None, now: dt.datetime | None = None) -> Stream:
+    """Validate a stream request: the generator, its configuration, the format, a resume id.
+
+    Raises a SimtomError (with an HTTP status) naming what is wrong; nothing has been sent yet.
+    """
+    generator = get(name)
+    if fmt not in FORMATS:
+        raise ConfigError("format", fmt, "one of " + ", ".join(repr(f) for f in FORMATS))
+    if not isinstance(config, Mapping):
+        raise ConfigError("body", config, "a JSON object of configuration options")
+    paced_value = config.get("paced")
+    paced = True if paced_value is None else paced_value
+    config = dict(config)
+    resume = _parse_id(last_event_id) if last_event_id else None
+    if resume is not None:
+        record, window, slot, seed, start_us, fp = resume
+        config.setdefault("seed", seed)
+        if config.get("start_time") in (None, "now"):
+            start = _EPOCH + dt.timedelta(microseconds=start_us)
+            config["start_time"] = start.isoformat()
+    scenario = make_scenario(name, config, generator.options,
+                             realtime=paced is True, now=now)
+    engine = Engine(scenario, generator)
+    position = engine.arrivals.start()
+    if resume is not None:
+        if fingerprint(scenario) != fp:
+            raise ResumeError(
+                "Last-Event-ID", last_event_id,
+                "an event id of a stream with this configuration",
+                detail=(f"Last-Event-ID: got {last_event_id!r}, an id from a stream with another "
+                        "configuration; allowed: an event id of a stream with this configuration"
+                        " (resend the same configuration, or drop Last-Event-ID to start anew)"))
+        position = engine.arrivals.after(record, position.window + window, slot)
+    return Stream(scenario, engine, fmt, bool(paced), position, resume is not None)
+
+
+def _parse_id(value: str) -> tuple[int, int, int, int, int, str]:
+    match = _ID.fullmatch(value.strip())
+    if match is None:
+        raise ConfigError("Last-Event-ID", value,
+                          "an event id sent by this server (record.window.slot.seed.start.hash)")
+    record, window, slot, seed, start_us = (int(g) for g in match.groups()[:5])
+    return record, window, slot, seed, start_us, match.group(6)
+
+
+__all__ = ["FORMATS", "ResumeError", "SimtomError", "Stream", "fingerprint", "open_stream"]

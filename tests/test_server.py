@@ -1,0 +1,285 @@
+"""The HTTP server, against a real uvicorn on a loopback port: the original README's requests,
+SSE and NDJSON, resume, errors, limits and pacing."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import httpx
+import jsonschema
+import numpy as np
+import orjson
+import pytest
+from _live import live_server, parse_sse
+
+import simtom
+from simtom.server import Settings
+
+SEED_RECORD_FIELDS = {"transaction_id", "customer_id", "amount", "risk_score", "risk_level",
+                      "installment_count", "customer_age_bracket", "product_category",
+                      "device_type", "payment_provider", "_timestamp", "_record_id"}
+
+
+@pytest.fixture(scope="module")
+def url():
+    with live_server(Settings(warm=False, max_streams=8)) as base:
+        yield base
+
+
+def sse_events(client, method, path, *, n=None, **kwargs):
+    """Read a stream's SSE events (the first n, or all); return (events, parser, response)."""
+    with client.stream(method, path, **kwargs) as resp:
+        assert resp.status_code == 200, resp.read()
+        chunks = []
+        events = []
+        for chunk in resp.iter_raw():
+            chunks.append(chunk)
+            if n is not None:
+                events, parser = parse_sse(chunks)
+                if len(events) >= n:
+                    return events[:n], parser, resp
+        events, parser = parse_sse(chunks)
+        return events, parser, resp
+
+
+def test_health_and_generators(url):
+    with httpx.Client(base_url=url) as c:
+        health = c.get("/").json()
+        assert health["status"] == "healthy"
+        assert health["version"] == simtom.__version__
+        assert health["generators_available"] == len(simtom.available()) >= 1
+        gens = c.get("/generators").json()
+        assert [g["name"] for g in gens] == simtom.available()
+        bnpl = next(g for g in gens if g["name"] == "bnpl")
+        assert bnpl["description"]
+        schema = bnpl["config_schema"]
+        jsonschema.Draft202012Validator.check_schema(schema)
+        jsonschema.validate({"rate_per_second": 2.0, "total_records": 5, "seed": 42}, schema)
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate({"rate_per_secnd": 2.0}, schema)
+        assert c.get("/generators/bnpl").json() == bnpl
+        doc = c.get("/openapi.json").json()
+        assert doc["openapi"].startswith("3.") and "/stream/{name}" in doc["paths"]
+
+
+@pytest.mark.parametrize("body", [
+    {"rate_per_second": 2.0, "total_records": 3},
+    {"rate_per_second": 2.0, "total_records": 5, "seed": 42},
+])
+def test_the_original_readme_requests(url, body):
+    with httpx.Client(base_url=url, timeout=30) as c:
+        t0 = time.monotonic()
+        events, parser, resp = sse_events(c, "POST", "/stream/bnpl", json=body)
+        elapsed = time.monotonic() - t0
+    n = body["total_records"]
+    assert len(events) == n
+    records = [json.loads(e.data) for e in events]
+    assert [r["_record_id"] for r in records] == list(range(n))
+    assert all(r.keys() >= SEED_RECORD_FIELDS for r in records)
+    assert resp.headers["content-type"].startswith("text/event-stream")
+    assert resp.headers["x-accel-buffering"] == "no"
+    assert "no-cache" in resp.headers["cache-control"]
+    seed = int(resp.headers["x-simtom-seed"])
+    assert seed == body.get("seed", seed)
+    assert any(f"seed={seed}" in c for c in parser.comments)
+    assert parser.retry and parser.retry > 0
+    # uniform at 2/s: record k is due k/2 s after the start; the last at (n-1)/2 s
+    assert elapsed >= (n - 1) / 2 - 0.05
+    if "seed" in body:
+        expected = simtom.frame("bnpl", n=n, seed=42, rate_per_second=2.0,
+                                start_time=resp.headers["x-simtom-start"])
+        assert [r["transaction_id"] for r in records] == expected["transaction_id"].to_list()
+        assert [r["amount"] for r in records] == expected["amount"].to_list()
+
+
+@pytest.mark.parametrize("body", [
+    {"rate_per_second": 2.0, "arrival_pattern": "uniform"},
+    {"rate_per_second": 2.0, "arrival_pattern": "poisson"},
+    {"rate_per_second": 1.0, "arrival_pattern": "nhpp", "peak_hours": [12, 19],
+     "time_compression": 24.0},
+    {"rate_per_second": 2.0, "arrival_pattern": "burst", "burst_intensity": 3.0,
+     "burst_probability": 0.6},
+])
+def test_the_original_readme_arrival_pattern_requests(url, body):
+    """Endless streams: read the first records, then hang up."""
+    with httpx.Client(base_url=url, timeout=30) as c:
+        events, _, _ = sse_events(c, "POST", "/stream/bnpl", json=body, n=2)
+    records = [json.loads(e.data) for e in events]
+    assert [r["_record_id"] for r in records] == [0, 1]
+    assert records[0]["_timestamp"] <= records[1]["_timestamp"]
+
+
+def test_line_by_line_client_sees_only_records_on_data_lines(url):
+    """The original's clients: every line starting with "data: " is one JSON record."""
+    body = {"rate_per_second": 500.0, "total_records": 200, "seed": 9, "arrival_pattern": "nhpp"}
+    records = []
+    with httpx.Client(base_url=url, timeout=30) as c, \
+            c.stream("POST", "/stream/bnpl", json=body) as resp:
+        for line in resp.iter_lines():
+            if line.startswith("data: "):
+                records.append(json.loads(line[len("data: "):]))
+    assert [r["_record_id"] for r in records] == list(range(200))
+    assert all("risk_score" in r for r in records)
+
+
+def test_ndjson_is_byte_identical_to_sse_data(url):
+    body = {"total_records": 3000, "seed": 11, "paced": False, "arrival_pattern": "burst"}
+    with httpx.Client(base_url=url, timeout=60) as c:
+        nd = c.post("/stream/bnpl?format=ndjson", json=body)
+        nd2 = c.post("/stream/bnpl", json=body, headers={"Accept": "application/x-ndjson"})
+        events, _, _ = sse_events(c, "POST", "/stream/bnpl", json=body)
+    assert nd.headers["content-type"].startswith("application/x-ndjson")
+    assert nd.content == nd2.content
+    lines = nd.content.split(b"\n")
+    assert lines[-1] == b"" and len(lines) == 3001
+    assert [e.data.encode() for e in events] == lines[:-1]
+    # and both are the records of the polars API, field for field
+    frame = simtom.frame("bnpl", n=3000, seed=11, arrival_pattern="burst")
+    first, last = orjson.loads(lines[0]), orjson.loads(lines[-2])
+    assert first["transaction_id"] == frame["transaction_id"][0]
+    assert last["_timestamp"] == frame["_timestamp"][-1].isoformat()
+    assert last["risk_score"] == frame["risk_score"][-1]
+
+
+def test_get_with_query_parameters_for_eventsource(url):
+    with httpx.Client(base_url=url, timeout=30) as c:
+        q = ("/stream/bnpl?seed=42&total_records=4&paced=false&arrival_pattern=nhpp"
+             "&peak_hours=12&peak_hours=19")
+        events, _, _resp = sse_events(c, "GET", q)
+        post, _, _ = sse_events(c, "POST", "/stream/bnpl", json={
+            "seed": 42, "total_records": 4, "paced": False, "arrival_pattern": "nhpp",
+            "peak_hours": [12, 19]})
+    assert [e.data for e in events] == [e.data for e in post]
+    assert [e.id for e in events] == [e.id for e in post]
+
+
+@pytest.mark.parametrize("body", [
+    {"total_records": 400, "seed": 5, "paced": False, "arrival_pattern": "poisson",
+     "rate_per_second": 30.0},
+    # seed and start chosen by the server (a paced, real-time stream): the ids carry them
+    {"total_records": 400, "rate_per_second": 4000.0, "arrival_pattern": "burst"},
+])
+def test_resume_at_random_points_equals_a_straight_read(url, body):
+    with httpx.Client(base_url=url, timeout=30) as c:
+        straight, _, _ = sse_events(c, "POST", "/stream/bnpl", json=body)
+        assert len(straight) == 400
+        assert len({e.id for e in straight}) == 400
+        for k in [0, 1, *np.random.default_rng(2).integers(2, 398, 6).tolist(), 398]:
+            rest, parser, _resp = sse_events(c, "POST", "/stream/bnpl", json=body,
+                                            headers={"Last-Event-ID": straight[k].id})
+            assert [e.data for e in rest] == [e.data for e in straight[k + 1:]], k
+            assert [e.id for e in rest] == [e.id for e in straight[k + 1:]]
+            assert any(f"resumed_at={k + 1}" in m for m in parser.comments)
+        # the query-parameter form, as a page can build it
+        rest, _, _ = sse_events(c, "POST", f"/stream/bnpl?last_event_id={straight[199].id}",
+                                json=body)
+        assert [e.data for e in rest] == [e.data for e in straight[200:]]
+        # after the last record: 204, so an EventSource stops reconnecting
+        end = c.post("/stream/bnpl", json=body, headers={"Last-Event-ID": straight[-1].id})
+        assert end.status_code == 204 and end.content == b""
+
+
+def test_an_id_from_another_configuration_is_refused(url):
+    body = {"total_records": 50, "seed": 5, "paced": False}
+    with httpx.Client(base_url=url, timeout=30) as c:
+        events, _, _ = sse_events(c, "POST", "/stream/bnpl", json=body)
+        last = events[10].id
+        for other in ({**body, "seed": 6}, {**body, "arrival_pattern": "poisson"},
+                      {**body, "base_default_rate": 0.05}):
+            r = c.post("/stream/bnpl", json=other, headers={"Last-Event-ID": last})
+            assert r.status_code == 409, other
+            assert r.json()["field"] == "Last-Event-ID"
+        r = c.post("/stream/bnpl", json=body, headers={"Last-Event-ID": "12; drop table"})
+        assert r.status_code == 400 and r.json()["field"] == "Last-Event-ID"
+
+
+@pytest.mark.parametrize(("body", "status", "field"), [
+    ({"rate_per_second": "fast"}, 400, "rate_per_second"),
+    ({"rate_per_second": -1}, 400, "rate_per_second"),
+    ({"total_records": 1.5}, 400, "total_records"),
+    ({"arrival_pattern": "weekly"}, 400, "arrival_pattern"),
+    ({"peak_hours": [25]}, 400, "peak_hours"),
+    ({"rate_per_secnd": 2}, 400, "rate_per_secnd"),
+    ({"seed": -3}, 400, "seed"),
+    ({"drift_type": "linear"}, 400, "drift_type"),
+    ({"risk_scenario_weights": {"nope": 1}}, 400, "risk_scenario_weights.nope"),
+    ([1, 2], 400, "body"),
+])
+def test_bad_bodies_get_4xx_json_naming_the_field(url, body, status, field):
+    with httpx.Client(base_url=url, timeout=30) as c:
+        r = c.post("/stream/bnpl", json=body)
+    assert r.status_code == status
+    assert r.headers["content-type"] == "application/json"
+    err = r.json()
+    assert err["field"] == field and field in err["detail"]
+
+
+def test_more_bad_requests(url):
+    with httpx.Client(base_url=url, timeout=30) as c:
+        r = c.post("/stream/bnpl", content=b'{"rate_per_second": 2,', headers={
+            "content-type": "application/json"})
+        assert r.status_code == 400 and r.json()["field"] == "body"
+        r = c.post("/stream/bnpl", content=b"{" + b" " * 200_000 + b"}")
+        assert r.status_code == 413 and r.json()["field"] == "body"
+        r = c.post("/stream/bnpl", json={"rate_per_secnd": 2})
+        assert "rate_per_second" in r.json()["detail"]  # the closest valid name
+        r = c.post("/stream/nope", json={})
+        assert r.status_code == 404 and "bnpl" in r.json()["detail"]
+        r = c.post("/stream/bnpl?format=xml", json={})
+        assert r.status_code == 400 and r.json()["field"] == "format"
+        r = c.post("/stream/bnpl?seed=1", json={"seed": 2})
+        assert r.status_code == 400 and r.json()["field"] == "seed"
+        r = c.get("/stream/bnpl?rate_per_second=abc")
+        assert r.status_code == 400 and r.json()["field"] == "rate_per_second"
+        r = c.get("/nowhere")
+        assert r.status_code == 404 and r.headers["content-type"] == "application/json"
+        r = c.delete("/stream/bnpl")
+        assert r.status_code == 405
+
+
+def test_stream_cap_and_disconnect_frees_the_slot():
+    with live_server(Settings(warm=False, max_streams=1)) as base, \
+            httpx.Client(base_url=base, timeout=30) as c:
+        with c.stream("POST", "/stream/bnpl", json={"rate_per_second": 5.0}) as first:
+            assert first.status_code == 200
+            chunks = first.iter_raw()
+            head = next(chunks)
+            busy = c.post("/stream/bnpl", json={"total_records": 1})
+            assert busy.status_code == 429 and busy.headers["retry-after"], (
+                busy.text, head, next(chunks, None))
+        # the client hung up: the server notices and frees the slot promptly
+        deadline = time.monotonic() + 5
+        while True:
+            r = c.post("/stream/bnpl", json={"total_records": 1, "paced": False})
+            if r.status_code == 200 or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        assert r.status_code == 200
+
+
+def test_heartbeats_while_idle():
+    with live_server(Settings(warm=False, heartbeat=0.2)) as base, \
+            httpx.Client(base_url=base, timeout=30) as c:
+        # 0.5 records/s: the second record comes 2 s after the first
+        events, parser, _ = sse_events(c, "POST", "/stream/bnpl",
+                                       json={"rate_per_second": 0.5, "total_records": 2})
+    assert len(events) == 2
+    assert sum(m == "heartbeat" for m in parser.comments) >= 5
+
+
+def test_paced_delivery_takes_the_expected_time(url):
+    """100 records at 50/s (uniform): record k is due k/50 s after the first, so the last
+    arrives 99/50 = 1.98 s after the first. The pacer is never early; it is late by at most one
+    tick (5 ms) plus scheduling delays. Lower bound 1.98 s minus 10 ms of clock granularity;
+    upper bound 1.98 s plus 0.5 s, a generous allowance for a shared, noisy 2-core machine."""
+    body = {"rate_per_second": 50.0, "total_records": 100, "seed": 1}
+    arrivals = []
+    with httpx.Client(base_url=url, timeout=30) as c, \
+            c.stream("POST", "/stream/bnpl", json=body) as resp:
+        for line in resp.iter_lines():
+            if line.startswith("data: "):
+                arrivals.append(time.monotonic())
+    assert len(arrivals) == 100
+    span = arrivals[-1] - arrivals[0]
+    assert 1.98 - 0.01 <= span <= 1.98 + 0.5
