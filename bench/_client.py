@@ -22,6 +22,45 @@ from urllib.parse import urlsplit
 MARKERS = {"ndjson": b"}\n", "sse": b"\ndata: "}
 
 
+class ChunkedLines:
+    """Counts newlines in the payload of an HTTP chunked body, read by read: one NDJSON record
+    per newline. Skipping the chunk framing lets a one-byte count (the fastest there is) do the
+    work, so the client takes as little CPU from the server as possible."""
+
+    def __init__(self) -> None:
+        self.remaining = 0  # payload bytes left in the current chunk
+        self.skip = 0  # CRLF bytes after a payload
+        self.header = b""  # a chunk-size line split across reads
+
+    def count(self, buf: bytearray, pos: int, end: int) -> int:
+        found = 0
+        while pos < end:
+            if self.remaining:
+                take = min(self.remaining, end - pos)
+                found += buf.count(b"\n", pos, pos + take)
+                pos += take
+                self.remaining -= take
+                if not self.remaining:
+                    self.skip = 2
+            elif self.skip:
+                take = min(self.skip, end - pos)
+                pos += take
+                self.skip -= take
+            else:
+                eol = buf.find(b"\n", pos, end)
+                if eol < 0:
+                    self.header += bytes(buf[pos:end])
+                    return found
+                line = self.header + bytes(buf[pos:eol])
+                self.header = b""
+                pos = eol + 1
+                size = int(line.strip().split(b";")[0] or b"0", 16)
+                if size == 0:
+                    return found
+                self.remaining = size
+        return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("url")
@@ -51,6 +90,7 @@ def main() -> None:
     first = last = None
     times: list[float] = []
     header_done = False
+    chunks = ChunkedLines()
     while True:
         got = sock.recv_into(buf)
         if got == 0:
@@ -67,12 +107,15 @@ def main() -> None:
                 raise SystemExit(f"HTTP {status.decode()}: {bytes(buf[end:got])[:500]!r}")
             header_done = True
             start = end + 4
-        # count in place (no copy of the read); a marker split across two reads is counted
-        # from the previous read's tail and this read's head
-        found = buf.count(marker, start, got)
-        if tail:
-            found += (tail + bytes(buf[start:start + keep])).count(marker)
-        tail = bytes(buf[max(start, got - keep):got])
+        if args.format == "ndjson":
+            found = chunks.count(buf, start, got)
+        else:
+            # count in place (no copy of the read); a marker split across two reads is
+            # counted from the previous read's tail and this read's head
+            found = buf.count(marker, start, got)
+            if tail:
+                found += (tail + bytes(buf[start:start + keep])).count(marker)
+            tail = bytes(buf[max(start, got - keep):got])
         if found:
             if first is None:
                 first = now

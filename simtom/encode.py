@@ -44,7 +44,7 @@ GROUP_ENTRIES = 128
 GROUP_BYTES = 4096
 #: Output buffers kept for reuse: fresh memory costs a page fault per 4 KiB on first write
 #: (about a fifth of the encoding time), reused memory does not.
-_KEEP = 2
+_KEEP = 4
 _KEEP_BYTES = 256 << 20
 #: Slack on top of the last block's bytes per record when sizing the output buffer (more when
 #: chunks are written in parallel: each has its own share of the buffer).

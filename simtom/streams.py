@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
+import itertools
 import re
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
@@ -120,9 +121,10 @@ class Stream:
         try:
             if not self.paced:
                 async for block in producer:
-                    if stopper is not None and stopper.stopped:
-                        return
-                    yield block.data.slice(0, len(block.data))
+                    for lo, hi in _pieces(block.data):
+                        if stopper is not None and stopper.stopped:
+                            return
+                        yield block.data.slice(lo, hi)
                 return
             anchor = None if self.resumed else self.scenario.start_us
             beat = heartbeat if self.fmt == "sse" else None
@@ -138,6 +140,25 @@ class Stream:
             producer.close()
 
 
+#: Largest piece of an unpaced block handed to the server at once: the HTTP layer copies each
+#: piece into its chunk framing, and copies of this size stay in cache and reuse heap memory.
+SEND_BYTES = 1 << 20
+
+
+def _pieces(data: Encoded) -> list[tuple[int, int]]:
+    """Record ranges of ``data`` of at most about SEND_BYTES each (at least one record)."""
+    n = len(data)
+    if n == 0:
+        return []
+    size = int(data.ends[-1])
+    if size <= SEND_BYTES:
+        return [(0, n)]
+    marks = np.arange(SEND_BYTES, size, SEND_BYTES)
+    cuts = np.searchsorted(data.ends, marks, side="right")
+    bounds = [0, *sorted(set(int(c) for c in cuts if 0 < c < n)), n]
+    return list(itertools.pairwise(bounds))
+
+
 @dataclass(frozen=True)
 class _Encoded:
     """One encoded block, its records' simulated times (what the pacer needs) and its end."""
@@ -148,9 +169,11 @@ class _Encoded:
 
 
 class _Producer:
-    """Blocks of a stream, generated and encoded in a worker thread one block ahead.
+    """Blocks of a stream, made by a two-stage pipeline in worker threads.
 
-    At most two blocks are alive: the one being sent and the next one being made.
+    While block k is encoded, block k + 1 is generated (the kernels release the GIL, so the
+    stages overlap on two cores), and the encoded block k waits in a one-place queue for the
+    consumer. A stream holds at most four blocks: being sent, queued, encoded, generated.
     """
 
     def __init__(self, stream: Stream) -> None:
@@ -161,11 +184,14 @@ class _Producer:
         s = stream.scenario
         self.suffix = f".{s.seed}.{s.start_us}.{fingerprint(s)}".encode()
         self.batch = stream.batch_size()
-        self.started = False
-        self.pending: asyncio.Future[_Encoded] | None = None
+        self.queue: asyncio.Queue[_Encoded | BaseException | None] = asyncio.Queue(1)
+        self.task: asyncio.Task[None] | None = None
 
     def _make(self, position: Position, n: int) -> _Encoded:
-        block = self.stream.engine.block(position, n)
+        """Generate and encode one block, synchronously."""
+        return self._encode_block(self.stream.engine.block(position, n))
+
+    def _encode_block(self, block: Block) -> _Encoded:
         return _Encoded(self._encode(block), block.times, block.end)
 
     def _encode(self, block: Block) -> Encoded:
@@ -180,31 +206,46 @@ class _Producer:
         parts[2] = block.slots
         return self.encoder.encode(block.frame, id_parts=parts, id_suffix=self.suffix)
 
-    def _submit(self, position: Position) -> None:
+    def _generate(self, position: Position) -> asyncio.Future[Block] | None:
         total = self.stream.scenario.total_records
         if total is not None and position.record >= total:
-            self.pending = None
-            return
+            return None
         n = self.batch if total is None else min(self.batch, total - position.record)
-        self.pending = asyncio.ensure_future(asyncio.to_thread(self._make, position, n))
+        return asyncio.ensure_future(asyncio.to_thread(self.stream.engine.block, position, n))
+
+    async def _run(self) -> None:
+        generating = self._generate(self.stream.position)
+        try:
+            while generating is not None:
+                block = await generating
+                encoding = asyncio.ensure_future(asyncio.to_thread(self._encode_block, block))
+                generating = self._generate(block.end)
+                await self.queue.put(await encoding)
+            await self.queue.put(None)
+        except asyncio.CancelledError:
+            if generating is not None:
+                generating.cancel()
+            raise
+        except Exception as exc:  # handed to the consumer, raised there
+            await self.queue.put(exc)
 
     def __aiter__(self) -> _Producer:
         return self
 
     async def __anext__(self) -> _Encoded:
-        if not self.started:
-            self.started = True
-            self._submit(self.stream.position)
-        if self.pending is None:
+        if self.task is None:
+            self.task = asyncio.ensure_future(self._run())
+        item = await self.queue.get()
+        if item is None:
             raise StopAsyncIteration
-        current = await self.pending
-        self._submit(current.end)
-        return current
+        if isinstance(item, BaseException):
+            raise item
+        return item
 
     def close(self) -> None:
-        if self.pending is not None:
-            self.pending.cancel()
-            self.pending = None
+        if self.task is not None:
+            self.task.cancel()
+            self.task = None
 
 
 def open_stream(name: str, config: Mapping[str, Any], *, fmt: str = "sse",
