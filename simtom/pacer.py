@@ -20,7 +20,7 @@ import numpy as np
 
 #: Shortest wall time between two slices of one stream (seconds): bounds the wake-ups per second
 #: (and so the CPU a paced stream costs) and the lateness of a record.
-TICK = 0.005
+TICK = 0.010
 #: Longest single sleep (seconds): how quickly a sleeping stream notices it must stop.
 NAP = 0.25
 

@@ -36,7 +36,7 @@ FORMATS = ("sse", "ndjson")
 #: that a stream holds a few MB (a BNPL record is ~1.3 kB of JSON).
 UNPACED_BATCH = 16_384
 #: A paced stream's blocks cover about this many wall seconds (at least MIN_PACED_BATCH records).
-PACED_BLOCK_SECONDS = 0.5
+PACED_BLOCK_SECONDS = 2.0
 MIN_PACED_BATCH = 16
 #: SSE reconnection delay suggested to clients (ms) and the idle time between heartbeats (s).
 RETRY_MS = 2000
