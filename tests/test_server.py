@@ -283,3 +283,13 @@ def test_paced_delivery_takes_the_expected_time(url):
     assert len(arrivals) == 100
     span = arrivals[-1] - arrivals[0]
     assert 1.98 - 0.01 <= span <= 1.98 + 0.5
+
+
+def test_settings_from_environment_and_bad_values():
+    from simtom.errors import SimtomError
+
+    s = Settings.from_env({"SIMTOM_PORT": "9001", "SIMTOM_HOST": "0.0.0.0",
+                           "SIMTOM_LOG_LEVEL": "DEBUG", "SIMTOM_MAX_STREAMS": "3"}, port=9002)
+    assert (s.host, s.port, s.log_level, s.max_streams) == ("0.0.0.0", 9002, "debug", 3)
+    with pytest.raises(SimtomError, match="SIMTOM_PORT: got 'eighty'"):
+        Settings.from_env({"SIMTOM_PORT": "eighty"})
