@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
+import uvicorn
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -123,7 +124,7 @@ class _StreamResponse(StreamingResponse):
             self._release()
 
 
-def _wants_ndjson(request: Request) -> str:
+def _format(request: Request) -> str:
     fmt = request.query_params.get("format")
     if fmt is not None:
         return fmt.lower()
@@ -172,7 +173,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         last_id = (request.headers.get("last-event-id")
                    or request.query_params.get("last_event_id")
                    or request.query_params.get("lastEventId"))
-        opened = open_stream(name, config, fmt=_wants_ndjson(request), last_event_id=last_id)
+        opened = open_stream(name, config, fmt=_format(request), last_event_id=last_id)
         if opened.finished:
             return Response(status_code=204, headers=opened.headers())
         slots.acquire()
@@ -231,19 +232,16 @@ def warm() -> None:
                 open_stream(name, config, fmt=fmt).sample()
 
 
-class _Server:
+class _Server(uvicorn.Server):
     """uvicorn's server, told to end open streams first when a shutdown signal arrives."""
 
-    @staticmethod
-    def make(config: Any, stopper: Stopper) -> Any:
-        import uvicorn
+    def __init__(self, config: uvicorn.Config, stopper: Stopper) -> None:
+        super().__init__(config)
+        self.stopper = stopper
 
-        class Server(uvicorn.Server):
-            def handle_exit(self, sig: int, frame: Any) -> None:
-                stopper.stop()  # streams end at their next slice or nap (<= 0.25 s)
-                super().handle_exit(sig, frame)
-
-        return Server(config)
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        self.stopper.stop()  # streams end at their next slice or nap (<= 0.25 s)
+        super().handle_exit(sig, frame)
 
 
 #: Seconds uvicorn waits for open connections on shutdown before cancelling them.
@@ -273,8 +271,6 @@ def limit_malloc_arenas(arenas: int = 2) -> bool:
 
 def serve(settings: Settings, *, workers: int = 1) -> None:
     """Run the server until SIGINT or SIGTERM (then streams end and it exits within seconds)."""
-    import uvicorn
-
     limit_malloc_arenas()
 
     common: dict[str, Any] = {
@@ -291,7 +287,7 @@ def serve(settings: Settings, *, workers: int = 1) -> None:
         uvicorn.run("simtom.server:app_from_env", factory=True, workers=workers, **common)
         return
     config = uvicorn.Config(create_app(settings), lifespan="on", **common)
-    _Server.make(config, settings.stopper).run()
+    _Server(config, settings.stopper).run()
 
 
 def app_from_env() -> Starlette:
