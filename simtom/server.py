@@ -19,6 +19,8 @@ import orjson
 import uvicorn
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
@@ -216,7 +218,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     handlers: dict[Any, Any] = {SimtomError: on_simtom_error, HTTPException: on_http_error,
                                 Exception: on_bug}
-    app = Starlette(routes=routes, exception_handlers=handlers, lifespan=lifespan)
+    # Any page may read the streams (EventSource, fetch): the data is synthetic by design.
+    middleware = [Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST"],
+                             allow_headers=["*"],
+                             expose_headers=["X-Simtom-Seed", "X-Simtom-Start",
+                                             "X-Simtom-Generator"])]
+    app = Starlette(routes=routes, exception_handlers=handlers, lifespan=lifespan,
+                    middleware=middleware)
     app.state.settings = settings
     app.state.slots = slots
     return app

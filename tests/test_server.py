@@ -285,6 +285,18 @@ def test_paced_delivery_takes_the_expected_time(url):
     assert 1.98 - 0.01 <= span <= 1.98 + 0.5
 
 
+def test_pages_of_any_origin_may_read_streams(url):
+    with httpx.Client(base_url=url, timeout=30) as c:
+        r = c.get("/stream/bnpl?total_records=1&paced=false",
+                  headers={"Origin": "http://dashboard.example"})
+        assert r.status_code == 200 and r.headers["access-control-allow-origin"] == "*"
+        assert "x-simtom-seed" in r.headers["access-control-expose-headers"].lower()
+        pre = c.options("/stream/bnpl", headers={
+            "Origin": "http://dashboard.example", "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type, last-event-id"})
+        assert pre.status_code == 200
+
+
 def test_settings_from_environment_and_bad_values():
     from simtom.errors import SimtomError
 
