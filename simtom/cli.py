@@ -153,6 +153,18 @@ def _generators(args: argparse.Namespace) -> int:
     return 0
 
 
+def _scenario_arguments(parser: argparse.ArgumentParser) -> None:
+    """The scenario options that `generate` and `stream` share (read by ``_options``)."""
+    parser.add_argument("--seed", type=int, help="seed (default: chosen and reported)")
+    parser.add_argument("--rate", type=float, help="rate_per_second")
+    parser.add_argument("--pattern", help="arrival_pattern: uniform, poisson, nhpp or burst")
+    parser.add_argument("--time-compression", type=float, help="time_compression")
+    parser.add_argument("--start-time", help='start_time (ISO 8601, or "now")')
+    parser.add_argument("--set", action="append", metavar="KEY=VALUE",
+                        help="any option, value in JSON (repeatable)")
+    parser.add_argument("--config", help="JSON file of options")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="simtom", description="Synthetic BNPL data for testing ML systems.")
     parser.add_argument("--version", action="version", version=f"simtom {__version__}")
@@ -163,14 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("-n", type=int, required=True, help="number of records")
     gen.add_argument("-o", "--output", required=True, help="output file; format from suffix")
     gen.add_argument("--format", choices=FORMATS, help="output format (default: from suffix)")
-    gen.add_argument("--seed", type=int, help="seed (default: chosen and reported)")
-    gen.add_argument("--rate", type=float, help="rate_per_second")
-    gen.add_argument("--pattern", help="arrival_pattern: uniform, poisson, nhpp or burst")
-    gen.add_argument("--time-compression", type=float, help="time_compression")
-    gen.add_argument("--start-time", help="start_time (ISO 8601)")
-    gen.add_argument("--set", action="append", metavar="KEY=VALUE",
-                     help="any option, value in JSON (repeatable)")
-    gen.add_argument("--config", help="JSON file of options")
+    _scenario_arguments(gen)
     gen.add_argument("--batch-size", type=int, default=DEFAULT_BATCH,
                      help=f"records per block (default {DEFAULT_BATCH})")
     gen.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
@@ -198,14 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="ndjson (default) or sse")
     stm.add_argument("--total", type=int, help="total_records (default: endless)")
     stm.add_argument("--unpaced", action="store_true", help="as fast as the reader reads")
-    stm.add_argument("--seed", type=int, help="seed (default: chosen and reported)")
-    stm.add_argument("--rate", type=float, help="rate_per_second")
-    stm.add_argument("--pattern", help="arrival_pattern: uniform, poisson, nhpp or burst")
-    stm.add_argument("--time-compression", type=float, help="time_compression")
-    stm.add_argument("--start-time", help="start_time (ISO 8601 or now)")
-    stm.add_argument("--set", action="append", metavar="KEY=VALUE",
-                     help="any option, value in JSON (repeatable)")
-    stm.add_argument("--config", help="JSON file of options")
+    _scenario_arguments(stm)
     stm.add_argument("--last-event-id", help="resume just after this SSE event id")
     stm.set_defaults(func=_stream)
 

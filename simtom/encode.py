@@ -7,7 +7,8 @@ array; :class:`Encoded` keeps where each record ends, so a paced stream can send
 records without copying.
 
 Large blocks are written in parallel chunks, one per Numba thread, with the same bytes. An
-encoder keeps the output buffers of its last two blocks and writes a later block into one that
+encoder keeps the output buffers of its last four blocks (a stream's pipeline holds up to
+four) and writes a later block into one that
 nothing refers to any more: fresh memory costs a page fault per 4 KiB page on first write.
 
 Frames with a column type the kernel does not know (lists, structs, decimals, binary, times,
@@ -253,7 +254,7 @@ class Encoder:
         return np.empty(size, np.uint8)
 
     def _keep(self, buffer: np.ndarray) -> None:
-        """Keep ``buffer`` for reuse by a later block (the two most recent, if not too big)."""
+        """Keep ``buffer`` for reuse by a later block (the _KEEP most recent, if not too big)."""
         if buffer.shape[0] > _KEEP_BYTES or any(b is buffer for b in self._spare):
             return
         self._spare = [buffer, *self._spare[:_KEEP - 1]]

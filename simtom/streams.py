@@ -27,7 +27,7 @@ import orjson
 from .config import Scenario, make_scenario
 from .encode import Encoded, Encoder
 from .engine import Block, Engine, Position
-from .errors import ConfigError, SimtomError
+from .errors import ConfigError
 from .pacer import Stopper, pace
 from .registry import get
 
@@ -294,4 +294,4 @@ def _parse_id(value: str) -> tuple[int, int, int, int, int, str]:
     return record, window, slot, seed, start_us, match.group(6)
 
 
-__all__ = ["FORMATS", "ResumeError", "SimtomError", "Stream", "fingerprint", "open_stream"]
+__all__ = ["FORMATS", "ResumeError", "Stream", "fingerprint", "open_stream"]
