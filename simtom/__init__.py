@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
+from ._fields import Field
+from .aio import stream, stream_frames
 from .config import DEFAULT_START, Scenario
 from .errors import (
     ConfigError,
@@ -24,6 +26,7 @@ __all__ = [
     "DEFAULT_START",
     "BlockGenerator",
     "ConfigError",
+    "Field",
     "NotSupportedError",
     "Scenario",
     "SimtomError",
@@ -35,4 +38,6 @@ __all__ = [
     "iter_frames",
     "register",
     "scenario",
+    "stream",
+    "stream_frames",
 ]

@@ -11,7 +11,7 @@ from typing import Any
 
 from .errors import ConfigError, NotSupportedError, UnknownFieldError
 
-Kind = str  # "number" | "integer" | "boolean" | "enum" | "hours" | "instant" | "weights"
+Kind = str  # "number" | "integer" | "boolean" | "string" | "enum" | "hours" | "instant" | "weights"
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,8 @@ class Field:
             parts.append(word + (" " + " and ".join(bounds) if bounds else ""))
         elif self.kind == "boolean":
             parts.append("true or false")
+        elif self.kind == "string":
+            parts.append("a string")
         elif self.kind == "hours":
             parts.append("a list of distinct hours 0-23")
         elif self.kind == "instant":
@@ -90,6 +92,8 @@ class Field:
                 schema["maximum"] = self.maximum
         elif self.kind == "boolean":
             schema["type"] = "boolean"
+        elif self.kind == "string":
+            schema["type"] = "string"
         elif self.kind == "enum":
             schema["type"] = "string"
             schema["enum"] = list(self.choices)
@@ -159,6 +163,12 @@ def _boolean(spec: Field, value: Any) -> bool:
     return value
 
 
+def _string(spec: Field, value: Any) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(spec.name, value, spec.allowed())
+    return value
+
+
 def _enum(spec: Field, value: Any) -> str:
     if not isinstance(value, str) or value not in spec.choices:
         raise ConfigError(spec.name, value, spec.allowed())
@@ -216,6 +226,7 @@ _CHECKS: dict[str, Callable[[Field, Any], Any]] = {
     "number": _number,
     "integer": _integer,
     "boolean": _boolean,
+    "string": _string,
     "enum": _enum,
     "hours": _hours,
     "instant": _instant,

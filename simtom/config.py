@@ -1,7 +1,8 @@
 """Scenario: one validated, immutable description of what to generate.
 
 The configuration names are the original simtom's (the contract its users' code and curl commands
-rely on). Common options live here; each generator adds its own (see ``generators/bnpl.py``).
+rely on). Common options live here; each generator adds its own (see
+``generators/ecommerce/bnpl.py``).
 """
 
 from __future__ import annotations

@@ -33,8 +33,8 @@ class NotSupportedError(ConfigError):
     """An option whose behaviour is not built yet: refused rather than silently ignored."""
 
 
-class UnknownGeneratorError(SimtomError, LookupError):
-    """No generator is registered under the name."""
+class UnknownGeneratorError(SimtomError, LookupError, ValueError):
+    """No generator is registered under the name (a ValueError too, as in the original)."""
 
     status = 404
 

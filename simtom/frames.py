@@ -39,7 +39,7 @@ def scenario(name: str, *, n: int | None = None, seed: int | None = None,
 
 
 def _scenario(name: str, n: int | None, seed: int | None, options: Mapping[str, Any],
-              *, need_n: bool = True) -> Scenario:
+              *, need_n: bool = True, realtime: bool = False) -> Scenario:
     generator = get(name)
     config = dict(options)
     if options.get("paced"):
@@ -55,7 +55,7 @@ def _scenario(name: str, n: int | None, seed: int | None, options: Mapping[str, 
                 raise ConfigError("n", n, f"the same value as {alias}", detail=detail)
         config.pop("max_records", None)
         config["total_records"] = n
-    result = make_scenario(name, config, generator.options)
+    result = make_scenario(name, config, generator.options, realtime=realtime)
     if need_n and result.total_records is None:
         raise ConfigError("n", None, "a record count (an integer >= 0); endless output is "
                           "for streams")
@@ -95,7 +95,11 @@ def frame(name: str, *, n: int | None = None, seed: int | None = None,
     >>> df.select("transaction_id", "_record_id", "_timestamp").rows()[1]
     ('txn_00000001', 1, datetime.datetime(2025, 1, 1, 0, 0, 1, tzinfo=zoneinfo.ZoneInfo(key='UTC')))
     """
-    engine = Engine(_scenario(name, n, seed, options))
+    return collect(Engine(_scenario(name, n, seed, options)), batch_size)
+
+
+def collect(engine: Engine, batch_size: int | None = None) -> pl.DataFrame:
+    """All of an engine's records (its scenario's total_records) as one DataFrame."""
     total = engine.scenario.total_records or 0
     if batch_size is None:
         size = max(1, min(FRAME_BATCH, total))

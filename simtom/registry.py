@@ -6,6 +6,7 @@ engine's counter-based generator, given the records' numbers and event times.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
@@ -17,6 +18,9 @@ from .config import Scenario, config_schema
 from .errors import SimtomError, UnknownGeneratorError
 
 _REGISTRY: dict[str, BlockGenerator] = {}
+_LOCK = threading.RLock()
+_DISCOVERED = False
+_DISCOVERING = False
 
 
 class BlockGenerator:
@@ -25,6 +29,9 @@ class BlockGenerator:
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
     options: ClassVar[tuple[Field, ...]] = ()
+    #: Records per block of an unpaced stream (None: the stream's default). Generators that are
+    #: slow per record (record generators) use smaller blocks so the first bytes go out sooner.
+    stream_batch: ClassVar[int | None] = None
 
     def prepare(self, scenario: Scenario) -> Any:
         """Per-scenario work done once (tables, calibration); passed back to ``fill``."""
@@ -43,18 +50,36 @@ class BlockGenerator:
     def config_schema(self) -> dict[str, Any]:
         return config_schema(self.options, title=f"{self.name} configuration")
 
+    def identity(self) -> tuple[str, str]:
+        """What makes two registrations the same generator: the defining module and class."""
+        cls = type(self)
+        return (cls.__module__, cls.__qualname__)
+
 
 def register(generator: BlockGenerator) -> BlockGenerator:
-    """Add a generator under its ``name``; a taken name is an error."""
+    """Add a generator under its ``name``; a name taken by another generator is an error.
+
+    Registering the same generator again (a module imported twice, or reloaded) replaces it.
+    """
     name = generator.name
     if not name or not isinstance(name, str):
         msg = f"generator name: got {name!r}; allowed: a non-empty string"
         raise SimtomError(msg)
-    if name in _REGISTRY and type(_REGISTRY[name]) is not type(generator):
-        msg = f"generator name: {name!r} is already registered by {type(_REGISTRY[name]).__name__}"
-        raise SimtomError(msg)
-    _REGISTRY[name] = generator
+    with _LOCK:
+        taken = _REGISTRY.get(name)
+        if taken is not None and taken.identity() != generator.identity():
+            msg = (f"generator name: {name!r} is already registered by "
+                   f"{'.'.join(taken.identity())}; allowed: a name not taken ("
+                   f"{', '.join(sorted(_REGISTRY))} are)")
+            raise SimtomError(msg)
+        _REGISTRY[name] = generator
     return generator
+
+
+def unregister(name: str) -> None:
+    """Remove a generator (tests and interactive sessions that redefine one)."""
+    with _LOCK:
+        _REGISTRY.pop(name, None)
 
 
 def get(name: str) -> BlockGenerator:
@@ -83,4 +108,19 @@ def generators() -> Iterator[BlockGenerator]:
 
 
 def _load_builtins() -> None:
-    from . import generators  # noqa: F401  (registers the built-in generators on import)
+    """Find the generators, once: modules under simtom/generators/, then entry points."""
+    global _DISCOVERED, _DISCOVERING
+    if _DISCOVERED:
+        return
+    with _LOCK:  # other threads wait here until discovery is complete
+        if _DISCOVERED or _DISCOVERING:  # done, or a module being discovered looks one up
+            return
+        _DISCOVERING = True
+        try:
+            from .core.registry import discover_generators, load_entry_points
+
+            discover_generators("simtom.generators")
+            load_entry_points()
+        finally:
+            _DISCOVERED = True
+            _DISCOVERING = False

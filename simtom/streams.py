@@ -102,10 +102,11 @@ class Stream:
         return f"retry: {RETRY_MS}\n: {note}\n\n".encode()
 
     def batch_size(self) -> int:
+        largest = self.engine.generator.stream_batch or UNPACED_BATCH
         if not self.paced:
-            return UNPACED_BATCH
+            return largest
         size = int(self.scenario.rate_per_second * PACED_BLOCK_SECONDS)
-        return max(MIN_PACED_BATCH, min(UNPACED_BATCH, size))
+        return max(MIN_PACED_BATCH, min(largest, size))
 
     def sample(self, n: int = 4) -> bytes:
         """The first ``n`` records' bytes, made synchronously (used to warm the kernels)."""

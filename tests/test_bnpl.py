@@ -16,8 +16,8 @@ import pytest
 from simtom_kernels.bnpl import LOOKBACK
 
 import simtom
-from simtom.generators import _bnpl_model as M
-from simtom.generators.bnpl import COLUMNS
+from simtom.generators.ecommerce import _bnpl_model as M
+from simtom.generators.ecommerce.bnpl import COLUMNS
 
 N = 200_000
 Z = 4.5

@@ -10,7 +10,7 @@ from simtom_kernels import bnpl as K
 
 import simtom
 from simtom.engine import Engine, Position
-from simtom.generators import bnpl as B
+from simtom.generators.ecommerce import bnpl as B
 
 
 @pytest.mark.parametrize("pattern", ["uniform", "poisson", "nhpp", "burst"])

@@ -34,8 +34,8 @@ from simtom_kernels import rng as R
 
 import simtom
 from simtom.engine import Arrivals
-from simtom.generators import _bnpl_model as M
-from simtom.generators.bnpl import BNPLGenerator, run_kernel
+from simtom.generators.ecommerce import _bnpl_model as M
+from simtom.generators.ecommerce.bnpl import BNPLBlocks, run_kernel
 
 SEED = 20250301
 
@@ -815,7 +815,7 @@ def ref_record(seed: int, k: int, t: int, start_us: int, tables: list[list[float
 def check_features(scenario: simtom.Scenario, first: int, n: int) -> None:
     """Run the kernel on records first .. first + n - 1 (times from the engine's arrivals) and
     compare every output row with :func:`ref_record`."""
-    prepared = BNPLGenerator().prepare(scenario)
+    prepared = BNPLBlocks().prepare(scenario)
     arrivals = Arrivals(scenario)
     pos = arrivals.start()
     if first:

@@ -1,0 +1,167 @@
+"""Async streams in Python: a scenario's records as dicts or as DataFrames, paced or not.
+
+``simtom.stream`` (and ``BaseGenerator.stream``) yields plain dicts of JSON values: each holds
+exactly what the record's line of the NDJSON stream of the same configuration parses to, so the
+Python API, the HTTP API and ``simtom stream`` agree. Blocks are generated in a worker thread
+while the previous one is converted, column by column (see ``dicts.py``), never field by field.
+``simtom.stream_frames`` yields DataFrames: whole blocks unpaced, or, paced, the slice of a
+block that falls due at each tick of the pacer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+import polars as pl
+
+from .dicts import CHUNK, DictMaker
+from .engine import Block, Engine, Position, check_batch_size
+from .errors import ConfigError
+from .frames import _scenario
+from .pacer import Stopper, pace
+from .streams import Stream
+
+
+def parse_lines(chunk: bytes | memoryview) -> list[dict[str, Any]]:
+    """NDJSON records (whole lines, each ending in a newline) as a list of dicts."""
+    data = bytes(chunk)
+    if not data:
+        return []
+    # JSON strings never hold a raw newline, so the newlines are exactly the record ends.
+    parsed: list[dict[str, Any]] = orjson.loads(b"[" + data[:-1].replace(b"\n", b",") + b"]")
+    return parsed
+
+
+async def records(engine: Engine, *, paced: bool,
+                  stopper: Stopper | None = None) -> AsyncIterator[dict[str, Any]]:
+    """The engine's records as dicts, paced or as fast as they are read.
+
+    Each dict holds the values of the record's NDJSON line (see :class:`~simtom.dicts.DictMaker`);
+    frames are converted :data:`~simtom.dicts.CHUNK` rows at a time.
+    """
+    maker = DictMaker(engine.schema())
+    frames_ = frames(engine, paced=paced, stopper=stopper)
+    try:
+        async for frame in frames_:
+            for chunk in maker.chunks(frame, CHUNK):
+                for record in chunk:
+                    yield record
+    finally:
+        await frames_.aclose()  # type: ignore[attr-defined]
+
+
+async def frames(engine: Engine, *, paced: bool, batch_size: int | None = None,
+                 stopper: Stopper | None = None) -> AsyncIterator[pl.DataFrame]:
+    """The engine's records as DataFrames: blocks of ``batch_size`` unpaced, due slices paced."""
+    if batch_size is None:
+        stream = Stream(engine.scenario, engine, "ndjson", paced, engine.arrivals.start(), False)
+        batch_size = stream.batch_size()
+    producer = _Blocks(engine, check_batch_size(batch_size))
+    try:
+        if not paced:
+            async for block in producer:
+                if stopper is not None and stopper.stopped:
+                    return
+                yield block.frame
+            return
+        async for piece in pace(producer, time_compression=engine.scenario.time_compression,
+                                sim_anchor_us=engine.scenario.start_us, stopper=stopper):
+            if piece is not None:
+                item, lo, hi = piece
+                assert isinstance(item, Block)
+                yield item.frame.slice(lo, hi - lo)
+    finally:
+        producer.close()
+
+
+class _Blocks:
+    """An engine's blocks, each generated in a worker thread while the previous one is used."""
+
+    def __init__(self, engine: Engine, size: int) -> None:
+        self.engine = engine
+        self.size = size
+        self.pending: asyncio.Future[Block] | None = None
+        self.started = False
+
+    def _start(self, position: Position) -> asyncio.Future[Block] | None:
+        total = self.engine.scenario.total_records
+        if total is not None and position.record >= total:
+            return None
+        n = self.size if total is None else min(self.size, total - position.record)
+        return asyncio.ensure_future(asyncio.to_thread(self.engine.block, position, n))
+
+    def __aiter__(self) -> _Blocks:
+        return self
+
+    async def __anext__(self) -> Block:
+        if not self.started:
+            self.started = True
+            self.pending = self._start(self.engine.arrivals.start())
+        if self.pending is None:
+            raise StopAsyncIteration
+        block = await self.pending
+        self.pending = self._start(block.end)
+        return block
+
+    def close(self) -> None:
+        if self.pending is not None:
+            self.pending.cancel()
+            self.pending = None
+
+
+def _engine(name: str, n: int | None, seed: int | None, paced: Any,
+            options: dict[str, Any]) -> tuple[Engine, bool]:
+    if not isinstance(paced, bool):
+        raise ConfigError("paced", paced, "true or false")
+    if "paced" in options:
+        raise ConfigError("paced", options["paced"], "the `paced` keyword, given once")
+    scenario = _scenario(name, n, seed, options, need_n=False, realtime=paced)
+    return Engine(scenario), paced
+
+
+def stream(name: str, *, n: int | None = None, seed: int | None = None, paced: bool = True,
+           **options: Any) -> AsyncIterator[dict[str, Any]]:
+    """Records of generator ``name`` as dicts of JSON values, paced unless ``paced=False``.
+
+    Options are validated here, before the first record; ``n`` (or ``total_records``) may be
+    None for an endless stream. Paced streams start now, unpaced ones at the fixed default
+    start, unless ``start_time`` says otherwise.
+
+    Examples
+    --------
+    >>> import asyncio, simtom
+    >>> async def first():
+    ...     return [r async for r in simtom.stream("bnpl", n=2, seed=42, paced=False)]
+    >>> for record in asyncio.run(first()):
+    ...     print(record["transaction_id"], record["_timestamp"])
+    txn_00000000 2025-01-01T00:00:00.000000+00:00
+    txn_00000001 2025-01-01T00:00:01.000000+00:00
+    """
+    engine, paced = _engine(name, n, seed, paced, options)
+    return records(engine, paced=paced)
+
+
+def stream_frames(name: str, *, n: int | None = None, seed: int | None = None,
+                  paced: bool = True, batch_size: int | None = None,
+                  **options: Any) -> AsyncIterator[pl.DataFrame]:
+    """Records of generator ``name`` as DataFrames: whole blocks unpaced, due slices paced.
+
+    Examples
+    --------
+    >>> import asyncio, simtom
+    >>> async def sizes():
+    ...     frames = simtom.stream_frames("bnpl", n=10, seed=42, paced=False, batch_size=4)
+    ...     return [len(f) async for f in frames]
+    >>> asyncio.run(sizes())
+    [4, 4, 2]
+    """
+    engine, paced = _engine(name, n, seed, paced, options)
+    if batch_size is not None:
+        check_batch_size(batch_size)
+    return frames(engine, paced=paced, batch_size=batch_size)
+
+
+__all__ = ["frames", "parse_lines", "records", "stream", "stream_frames"]
