@@ -46,7 +46,12 @@ _MEMO = 8
 
 
 class RecordError(SimtomError):
-    """A record generator returned something that cannot be a record of its stream."""
+    """A record generator failed, or returned something that cannot be a record of its stream.
+
+    The generator's fault, not the request's: HTTP 500, with the message as the JSON detail.
+    """
+
+    status = 500
 
 
 @dataclass
@@ -172,7 +177,14 @@ def _run(instance: BaseGenerator, seed: int, first: int,
         instance._records_generated = k
         instance._time_us = t
         instance._token += 1
-        value = _call(instance)
+        try:
+            value = _call(instance)
+        except SimtomError:
+            raise
+        except Exception as exc:
+            msg = (f"generator {instance.name!r}: generate_record raised "
+                   f"{type(exc).__name__}: {exc} (record {k})")
+            raise RecordError(msg) from exc
         if type(value) is not dict:
             if not isinstance(value, Mapping):
                 msg = (f"generator {instance.name!r}: generate_record returned "

@@ -7,6 +7,7 @@ becomes a JSON body with a 4xx status through one exception handler.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
@@ -175,7 +176,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         last_id = (request.headers.get("last-event-id")
                    or request.query_params.get("last_event_id")
                    or request.query_params.get("lastEventId"))
-        opened = open_stream(name, config, fmt=_format(request), last_event_id=last_id)
+        # in a thread: opening runs per-scenario preparation (a record generator's first records)
+        opened = await asyncio.to_thread(open_stream, name, config, fmt=_format(request),
+                                         last_event_id=last_id)
         if opened.finished:
             return Response(status_code=204, headers=opened.headers())
         slots.acquire()
@@ -231,13 +234,25 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
 
 def warm() -> None:
-    """Compile (or load from the cache) and run every generator's kernels and encoders once."""
-    for name in registry.available():
-        for fmt in ("sse", "ndjson"):
-            for pattern in ("uniform", "poisson"):
-                config = {"total_records": 4, "paced": False, "seed": 0,
-                          "arrival_pattern": pattern}
-                open_stream(name, config, fmt=fmt).sample()
+    """Compile (or load from the cache) and run every generator's kernels and encoders once.
+
+    Record generators have nothing to compile and are skipped. A generator that fails here is
+    logged and left for its requests to report; the others still serve.
+    """
+    from .records import RecordBlocks
+
+    for gen in registry.generators():
+        if isinstance(gen, RecordBlocks):
+            continue
+        try:
+            for fmt in ("sse", "ndjson"):
+                for pattern in ("uniform", "poisson"):
+                    config = {"total_records": 4, "paced": False, "seed": 0,
+                              "arrival_pattern": pattern}
+                    open_stream(gen.name, config, fmt=fmt).sample()
+        except Exception as exc:
+            log.warning("simtom: generator %s failed to warm up: %s: %s", gen.name,
+                        type(exc).__name__, exc)
 
 
 class _Server(uvicorn.Server):

@@ -103,12 +103,15 @@ def test_bad_arguments_one_line_nonzero_exit(tmp_path, args, fragment):
     assert not list(tmp_path.iterdir())
 
 
-def test_generators_lists_bnpl(capsys):
+def test_generators_lists_every_generator(capsys):
     assert main(["generators"]) == 0
-    assert capsys.readouterr().out.startswith("bnpl")
+    names = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
+    assert names == simtom.available() and "bnpl" in names  # (plus the session's test ones)
     assert main(["generators", "--json"]) == 0
-    [entry] = json.loads(capsys.readouterr().out)
-    assert entry["name"] == "bnpl" and "rate_per_second" in entry["config_schema"]["properties"]
+    entries = {e["name"]: e for e in json.loads(capsys.readouterr().out)}
+    assert list(entries) == names
+    assert "rate_per_second" in entries["bnpl"]["config_schema"]["properties"]
+    assert "fraud_rate" in entries["card_payments"]["config_schema"]["properties"]
 
 
 def test_console_script_is_installed():

@@ -379,10 +379,11 @@ def view_text(view, first_buf):  # type: ignore[no-untyped-def]
 def put_date(dst, days, dig):  # type: ignore[no-untyped-def]
     """Write the (proleptic Gregorian) date ``days`` after 1970-01-01 as YYYY-MM-DD.
 
-    Hinnant's ``civil_from_days``. Years outside 0..9999 get a sign or more digits.
+    Hinnant's ``civil_from_days``. Years outside 0..9999 get a sign (as polars and ISO 8601's
+    expanded years write them: ``-0001``, ``+10000``).
     """
     z = days + 719468
-    era = (z if z >= 0 else z - 146096) // 146097
+    era = z // 146097  # floor division (Hinnant's C++ adjusts its truncating division)
     doe = z - era * 146097
     yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
     doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
@@ -393,9 +394,9 @@ def put_date(dst, days, dig):  # type: ignore[no-untyped-def]
     if 0 <= year <= 9999:
         dst = put_pair(put_pair(dst, year // 100, dig), year % 100, dig)
     else:
+        poke(dst, 45 if year < 0 else 43, np.uint8)  # - or +
+        dst += 1
         if year < 0:
-            poke(dst, 45, np.uint8)
-            dst += 1
             year = -year
         if year < 10000:
             dst = put_pair(put_pair(dst, year // 100, dig), year % 100, dig)

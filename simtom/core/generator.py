@@ -150,8 +150,6 @@ class GeneratorConfig:
             out = {k: v.isoformat() if isinstance(v, dt.datetime) else v for k, v in out.items()}
         return out
 
-    dict = model_dump  # pydantic v1's name
-
     def to_scenario(self, generator: str, options: tuple[Field, ...] = (), *,
                     realtime: bool = False, now: dt.datetime | None = None,
                     seed: int | None = None) -> Scenario:
@@ -369,6 +367,10 @@ def _coerce(config_class: type[GeneratorConfig], config: Any,
     if config is None:
         return config_class(**options)
     if isinstance(config, GeneratorConfig):
+        if config_class is not type(config) and issubclass(config_class, type(config)):
+            # a plain GeneratorConfig given to, say, BNPLGenerator: the original converted it
+            # to BNPLConfig the same way, so the generator's own options are accepted too
+            return config_class(**_merge(config._given, options))
         return config.replace(**options) if options else config
     if isinstance(config, Mapping):
         return config_class(**_merge(config, options))
@@ -402,10 +404,9 @@ def _own_annotations(cls: type) -> dict[str, Any]:
     if not raw:
         return {}
     try:
-        hints = typing.get_type_hints(cls)
+        return inspect.get_annotations(cls, eval_str=True)
     except Exception:  # names local to a function: resolve the simple spellings ourselves
-        hints = {}
-    return {name: hints.get(name, _resolve(raw[name])) for name in raw}
+        return {name: _resolve(annotation) for name, annotation in raw.items()}
 
 
 def _resolve(annotation: Any) -> Any:
