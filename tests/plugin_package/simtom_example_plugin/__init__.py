@@ -1,0 +1,1 @@
+"""Example simtom generators, found through the ``simtom.generators`` entry-point group."""
