@@ -50,6 +50,8 @@ _KINDS: dict[Any, str] = {bool: "boolean", int: "integer", float: "number", str:
 _NAMED = {"bool": bool, "int": int, "float": float, "str": str}
 
 G = TypeVar("G")
+#: Mersenne Twister seeding of an int, without random.Random.seed's Python-level dispatch.
+_MT_SEED = random.Random.__mro__[1].seed  # type: ignore[attr-defined]
 
 
 class GeneratorConfig:
@@ -231,7 +233,8 @@ class BaseGenerator:
         if rng is None:
             rng = self._rng = random.Random()
         if self._rng_token != self._token:
-            rng.seed(self._record_seed())
+            _MT_SEED(rng, self._record_seed())
+            rng.gauss_next = None  # type: ignore[attr-defined]  # Random.seed resets it too
             self._rng_token = self._token
         return rng
 
