@@ -104,7 +104,9 @@ class _Blocks:
         n = self._size(position)
         if not n:
             return None
-        return asyncio.ensure_future(asyncio.to_thread(self.engine.block, position, n))
+        # run_in_executor submits at once; a to_thread task would start only when the consumer
+        # next lets the event loop run, which a loop over this block's records does not do
+        return asyncio.get_running_loop().run_in_executor(None, self.engine.block, position, n)
 
     def __aiter__(self) -> _Blocks:
         return self

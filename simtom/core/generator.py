@@ -260,27 +260,27 @@ class BaseGenerator:
 
     # --- streaming ----------------------------------------------------------------------------
 
-    async def stream(self, *, paced: bool | None = None) -> AsyncIterator[dict[str, Any]]:
+    def stream(self, *, paced: bool | None = None) -> AsyncIterator[dict[str, Any]]:
         """The records as plain dicts of JSON values, paced unless ``paced=False``.
 
         Pacing follows ``rate_per_second`` (``rate_per_second=10, total_records=1000`` takes about
         100 s); ``paced`` defaults to the config's ``paced``, which defaults to true. Blocks are
         converted a block at a time: each dict is one NDJSON line of the same configuration,
-        parsed.
+        parsed. The configuration is checked here, before the first record.
         """
         from .. import aio
 
-        async for record in aio.records(self._engine(paced), paced=self._paced(paced)):
-            yield record
+        return aio.records(self._engine(paced), paced=self._paced(paced))
 
-    async def stream_frames(self, *, paced: bool | None = None,
-                            batch_size: int | None = None) -> AsyncIterator[pl.DataFrame]:
+    def stream_frames(self, *, paced: bool | None = None,
+                      batch_size: int | None = None) -> AsyncIterator[pl.DataFrame]:
         """The records as DataFrames: whole blocks unpaced, or the slices that fall due paced."""
         from .. import aio
+        from ..engine import check_batch_size
 
-        async for frame in aio.frames(self._engine(paced), paced=self._paced(paced),
-                                      batch_size=batch_size):
-            yield frame
+        if batch_size is not None:
+            check_batch_size(batch_size)
+        return aio.frames(self._engine(paced), paced=self._paced(paced), batch_size=batch_size)
 
     def frame(self, *, n: int | None = None, batch_size: int | None = None) -> pl.DataFrame:
         """``n`` records (default ``total_records``) as one DataFrame, unpaced."""
