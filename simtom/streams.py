@@ -212,17 +212,14 @@ class _Producer:
         if total is not None and position.record >= total:
             return None
         n = self.batch if total is None else min(self.batch, total - position.record)
-        # submitted at once (a to_thread task would wait for the event loop's next turn)
-        loop = asyncio.get_running_loop()
-        return loop.run_in_executor(None, self.stream.engine.block, position, n)
+        return asyncio.ensure_future(asyncio.to_thread(self.stream.engine.block, position, n))
 
     async def _run(self) -> None:
         generating = self._generate(self.stream.position)
         try:
             while generating is not None:
                 block = await generating
-                encoding = asyncio.get_running_loop().run_in_executor(
-                    None, self._encode_block, block)
+                encoding = asyncio.ensure_future(asyncio.to_thread(self._encode_block, block))
                 generating = self._generate(block.end)
                 await self.queue.put(await encoding)
             await self.queue.put(None)
