@@ -75,6 +75,24 @@ def test_frame_baseline(benchmark: Any, figures: Figures) -> None:
                   "frame.simtom_1thread_rows_per_s", "frame.baseline_rows_per_s", benchmark)
 
 
+@pytest.mark.benchmark(group="frame")
+def test_frame_historical(benchmark: Any, figures: Figures, warm: None) -> None:
+    """A year of the calendar (about 1M records), against the plain frame of this run."""
+    options = {"seed": 42, "start_date": "2024-01-01", "end_date": "2024-12-31",
+               "base_daily_volume": 2_540}
+    df = benchmark.pedantic(simtom.frame, args=("bnpl",), kwargs=options, rounds=5,
+                            warmup_rounds=1)
+    assert 900_000 < df.height < 1_100_000
+    best = best_seconds(benchmark)
+    if best:
+        figures.add("frame.historical_rows_per_s", "frame",
+                    f"simtom.frame, a year of the calendar ({df.height:,} rows)",
+                    df.height / best, "rows/s", benchmark=benchmark)
+    figures.ratio("frame.historical_share", "frame", "calendar ÷ plain frame rows/s",
+                  "frame.historical_rows_per_s", "frame.simtom_rows_per_s", benchmark,
+                  fmt="{:.2f}")
+
+
 # -- arrivals: the arrival kernel alone -----------------------------------------------------------
 
 @pytest.mark.benchmark(group="arrivals")

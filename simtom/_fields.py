@@ -11,7 +11,7 @@ from typing import Any
 
 from .errors import ConfigError, NotSupportedError, UnknownFieldError
 
-Kind = str  # "number" | "integer" | "boolean" | "string" | "enum" | "hours" | "instant" | "weights"
+Kind = str  # "number" "integer" "boolean" "string" "enum" "hours" "instant" "date" "weights"
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,8 @@ class Field:
             parts.append("a list of distinct hours 0-23")
         elif self.kind == "instant":
             parts.append('an ISO 8601 date or date-time, or "now"')
+        elif self.kind == "date":
+            parts.append("a date (YYYY-MM-DD)")
         elif self.kind == "weights":
             parts.append("an object with non-negative weights for " + ", ".join(self.keys))
         if self.nullable:
@@ -102,6 +104,8 @@ class Field:
                           items={"type": "integer", "minimum": 0, "maximum": 23})
         elif self.kind == "instant":
             schema.update(type="string", format="date-time")
+        elif self.kind == "date":
+            schema.update(type="string", format="date")
         elif self.kind == "weights":
             schema.update(type="object", additionalProperties=False,
                           properties={k: {"type": "number", "minimum": 0} for k in self.keys})
@@ -204,6 +208,23 @@ def _instant(spec: Field, value: Any) -> dt.datetime | str:
     return stamp.astimezone(dt.timezone.utc)
 
 
+def _date(spec: Field, value: Any) -> dt.date:
+    """A calendar day: a date, a "YYYY-MM-DD" string, or a date-time at midnight."""
+    if isinstance(value, str):
+        try:
+            value = (dt.date.fromisoformat(value) if len(value) == 10
+                     else dt.datetime.fromisoformat(value.replace("Z", "+00:00")))
+        except ValueError:
+            raise ConfigError(spec.name, value, spec.allowed()) from None
+    if isinstance(value, dt.datetime):
+        if value.time() != dt.time(0) or value.utcoffset() not in (None, dt.timedelta(0)):
+            raise ConfigError(spec.name, value, spec.allowed() + " (a whole UTC day)")
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    raise ConfigError(spec.name, value, spec.allowed())
+
+
 def _weights(spec: Field, value: Any) -> tuple[tuple[str, float], ...]:
     if not isinstance(value, Mapping):
         raise ConfigError(spec.name, value, spec.allowed())
@@ -230,6 +251,7 @@ _CHECKS: dict[str, Callable[[Field, Any], Any]] = {
     "enum": _enum,
     "hours": _hours,
     "instant": _instant,
+    "date": _date,
     "weights": _weights,
 }
 

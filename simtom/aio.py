@@ -65,7 +65,8 @@ async def frames(engine: Engine, *, paced: bool, batch_size: int | None = None,
             async for block in producer:
                 if stopper is not None and stopper.stopped:
                     return
-                yield block.frame
+                if len(block):
+                    yield block.frame
             return
         async for piece in pace(producer, time_compression=engine.scenario.time_compression,
                                 sim_anchor_us=engine.scenario.start_us, stopper=stopper):
@@ -117,7 +118,7 @@ class _Blocks:
             if not n or self.position is None:
                 raise StopAsyncIteration
             block = self.engine.block(self.position, n)
-            self.position = block.end
+            self.position = None if block.last else block.end
             await asyncio.sleep(0)  # let other tasks run between blocks
             return block
         if self.position is not None:  # first call
@@ -126,7 +127,7 @@ class _Blocks:
         if self.pending is None:
             raise StopAsyncIteration
         block = await self.pending
-        self.pending = self._start(block.end)
+        self.pending = None if block.last else self._start(block.end)
         return block
 
     def close(self) -> None:

@@ -50,7 +50,9 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
             raise ConfigError("--config", args.config, "a JSON object of options")
         options.update(loaded)
     for flag, name in (("rate", "rate_per_second"), ("pattern", "arrival_pattern"),
-                       ("time_compression", "time_compression"), ("start_time", "start_time")):
+                       ("time_compression", "time_compression"), ("start_time", "start_time"),
+                       ("start_date", "start_date"), ("end_date", "end_date"),
+                       ("daily_volume", "base_daily_volume")):
         value = getattr(args, flag)
         if value is not None:
             options[name] = value
@@ -75,6 +77,7 @@ def _generate(args: argparse.Namespace) -> int:
     if sys.stderr.isatty() and not args.quiet:
         from tqdm import tqdm
 
+        # a historical range's count is known only once generated: the bar then just counts
         bar = tqdm(total=scenario.total_records, unit="rec", unit_scale=True, file=sys.stderr)
     try:
         written = write(args.output, frames, fmt=kind,
@@ -160,6 +163,10 @@ def _scenario_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pattern", help="arrival_pattern: uniform, poisson, nhpp or burst")
     parser.add_argument("--time-compression", type=float, help="time_compression")
     parser.add_argument("--start-time", help='start_time (ISO 8601, or "now")')
+    parser.add_argument("--start-date", help="start_date: first day of a historical range")
+    parser.add_argument("--end-date", help="end_date: last day of a historical range")
+    parser.add_argument("--daily-volume", type=int,
+                        help="base_daily_volume: records on a plain day of the range")
     parser.add_argument("--set", action="append", metavar="KEY=VALUE",
                         help="any option, value in JSON (repeatable)")
     parser.add_argument("--config", help="JSON file of options")
@@ -172,7 +179,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     gen = sub.add_parser("generate", help="write records to a file (parquet, csv, ndjson, arrow)")
     gen.add_argument("generator", help="generator name (see `simtom generators`)")
-    gen.add_argument("-n", type=int, required=True, help="number of records")
+    gen.add_argument("-n", type=int,
+                     help="number of records (with a date range: optional, a cap)")
     gen.add_argument("-o", "--output", required=True, help="output file; format from suffix")
     gen.add_argument("--format", choices=FORMATS, help="output format (default: from suffix)")
     _scenario_arguments(gen)

@@ -8,6 +8,7 @@ rely on). Common options live here; each generator adds its own (see
 from __future__ import annotations
 
 import datetime as dt
+import math
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,7 +28,6 @@ MAX_SEED = 2**63 - 1
 #: arrival kernel walk millions of empty hour-long windows per event.
 MIN_SIMULATED_RATE = 1e-6
 
-_DATES = "the scenarios issue: historical date ranges"
 _NOISE = "the scenarios issue: noise and faults"
 _DRIFT = "the scenarios issue: controlled drift"
 
@@ -63,17 +63,19 @@ COMMON_FIELDS: tuple[Field, ...] = (
           pending=_DRIFT),
     Field("drift_strength", "number", 0.0, "Strength of the drift.", minimum=0.0, maximum=1.0,
           supported=False, pending=_DRIFT),
-    Field("start_date", "instant", None, "First day of a historical range.", nullable=True,
-          supported=False, pending=_DATES),
-    Field("end_date", "instant", None, "Last day of a historical range.", nullable=True,
-          supported=False, pending=_DATES),
-    Field("base_daily_volume", "integer", 1000, "Mean records per day of a historical range.",
-          minimum=1, maximum=10**10, supported=False, pending=_DATES),
+    Field("start_date", "date", None,
+          "First day (UTC) of a historical range: with end_date, the records of every day "
+          "from start_date to end_date, by the calendar volume model.", nullable=True),
+    Field("end_date", "date", None, "Last day (UTC, inclusive) of a historical range.",
+          nullable=True),
+    Field("base_daily_volume", "integer", 1000,
+          "Historical mode: records on a plain day (every calendar factor 1); the calendar "
+          "scales each day.", minimum=1, maximum=10**10),
     Field("include_holiday_patterns", "boolean", True,
-          "Apply holiday and shopping-event multipliers in historical mode.",
-          supported=False, pending=_DATES),
-    Field("weekend_multiplier", "number", None, "Override of the weekend day factor.",
-          minimum=0.0, maximum=10.0, nullable=True, supported=False, pending=_DATES),
+          "Historical mode: apply the holiday and shopping-event factors."),
+    Field("weekend_multiplier", "number", None,
+          "Historical mode: the Saturday and Sunday factor (default: 0.85 and 0.70).",
+          minimum=0.0, maximum=10.0, nullable=True),
     Field("start_time", "instant", None,
           'Simulated time of the first window: an ISO 8601 instant or "now". Default: '
           "2025-01-01T00:00:00Z for frames, files and unpaced streams; now for paced streams.",
@@ -122,15 +124,28 @@ class Scenario:
 
     @property
     def simulated_rate(self) -> float:
-        """Mean events per simulated second."""
+        """Mean events per simulated second (of a plain day, in historical mode)."""
         return self.rate_per_second / self.time_compression
+
+    @property
+    def historical(self) -> bool:
+        """True for a date range (start_date .. end_date)."""
+        return self.start_date is not None
+
+    @property
+    def end_us(self) -> int | None:
+        """The end of a historical range (exclusive: midnight after end_date), in µs."""
+        if self.end_date is None:
+            return None
+        days = (self.end_date - dt.date(1970, 1, 1)).days + 1
+        return int(days) * 86_400_000_000
 
     def to_dict(self) -> dict[str, Any]:
         """The effective configuration, JSON-ready (seed and start included)."""
         out: dict[str, Any] = {"generator": self.generator}
         for spec in COMMON_FIELDS:
             value = getattr(self, spec.name)
-            if isinstance(value, dt.datetime):
+            if isinstance(value, (dt.datetime, dt.date)):
                 value = value.isoformat()
             out[spec.name] = list(value) if isinstance(value, tuple) else value
         out["start_time"] = self.start.isoformat()
@@ -178,6 +193,13 @@ def make_scenario(
     values = {name: spec.validate(given[name]) if name in given else spec.default
               for name, spec in specs.items()}
 
+    if values["start_date"] is not None or values["end_date"] is not None:
+        _historical(values, given)
+    else:
+        for name in HISTORICAL_ONLY:
+            if name in given and values[name] != specs[name].default:
+                raise ConfigError(name, given[name], "a value only with start_date and end_date "
+                                  "(it sets historical mode's calendar)")
     simulated = values["rate_per_second"] / values["time_compression"]
     if simulated < MIN_SIMULATED_RATE:
         msg = (f"time_compression: got {values['time_compression']!r} with rate_per_second "
@@ -191,7 +213,9 @@ def make_scenario(
     if seed is None:
         seed = secrets.randbits(32)
     start_time = values["start_time"]
-    if start_time == "now" or (start_time is None and realtime):
+    if values["start_date"] is not None:
+        start = dt.datetime.combine(values["start_date"], dt.time(0), dt.timezone.utc)
+    elif start_time == "now" or (start_time is None and realtime):
         moment = now or dt.datetime.now(dt.timezone.utc)
         start = moment.astimezone(dt.timezone.utc)
     elif start_time is None:
@@ -202,6 +226,49 @@ def make_scenario(
     options = {name: values.pop(name) for name in list(values) if name not in common}
     return Scenario(generator=generator, seed=seed, seed_chosen=seed_chosen, start=start,
                     options=options, **values)
+
+
+#: Options that only mean something in historical mode.
+HISTORICAL_ONLY = ("base_daily_volume", "include_holiday_patterns", "weekend_multiplier")
+#: Default pacing of a historical range: one simulated day per wall-clock second.
+HISTORICAL_COMPRESSION = 86_400.0
+
+
+def _historical(values: dict[str, Any], given: Mapping[str, Any]) -> None:
+    """Check a date range and derive its rates: ``base_daily_volume`` sets the simulated rate,
+    and ``time_compression`` (default one day per second) or ``rate_per_second`` the pace."""
+    first, last = values["start_date"], values["end_date"]
+    if first is None or last is None:
+        missing = "start_date" if first is None else "end_date"
+        other = "end_date" if first is None else "start_date"
+        raise ConfigError(missing, None, f"a date (YYYY-MM-DD), given with {other}")
+    if last < first:
+        raise ConfigError("end_date", last.isoformat(),
+                          f"a date on or after start_date ({first.isoformat()})")
+    if given.get("start_time") is not None:
+        raise ConfigError("start_time", given["start_time"],
+                          "null with a date range (start_date sets the start)")
+    simulated = values["base_daily_volume"] / 86_400.0
+    both = "rate_per_second" in given and "time_compression" in given
+    if both and math.isclose(values["rate_per_second"],
+                             simulated * values["time_compression"], rel_tol=1e-9):
+        return  # consistent (a dumped configuration, given back)
+    if both:
+        msg = (f"rate_per_second: got {given['rate_per_second']!r} and time_compression "
+               f"{given['time_compression']!r}; allowed: with a date range, one of the two "
+               "(base_daily_volume sets the simulated rate)")
+        raise ConfigError("rate_per_second", given["rate_per_second"],
+                          "one of rate_per_second and time_compression", detail=msg)
+    if "rate_per_second" in given:
+        compression = values["rate_per_second"] / simulated
+        if compression > 1e9:
+            raise ConfigError("rate_per_second", given["rate_per_second"],
+                              f"at most {1e9 * simulated:g} for this base_daily_volume")
+        values["time_compression"] = compression
+    else:
+        if "time_compression" not in given:
+            values["time_compression"] = HISTORICAL_COMPRESSION
+        values["rate_per_second"] = simulated * values["time_compression"]
 
 
 def config_schema(option_fields: Sequence[Field] = (), *, title: str = "") -> dict[str, Any]:

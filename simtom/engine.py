@@ -7,6 +7,8 @@ straight run: the basis of block-size independence, partitioning and stream resu
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +17,7 @@ import numpy as np
 import polars as pl
 from simtom_kernels import arrivals as A
 
+from . import calendar
 from .config import Scenario
 from .errors import ConfigError
 from .registry import BlockGenerator, get
@@ -42,8 +45,15 @@ class Position:
 
 
 def hour_profile(scenario: Scenario) -> np.ndarray:
-    """Relative intensity of each hour of the (simulated, UTC) day, with mean 1."""
+    """Relative intensity of each hour of the (simulated, UTC) day, with mean 1.
+
+    A historical range uses the calendar's time of day (70 % 09-18 h, 20 % 18-23 h, 10 % at
+    night) unless the pattern is nhpp, whose profile (with ``peak_hours``) then applies.
+    """
     profile = np.ones(24)
+    if scenario.historical and scenario.arrival_pattern != "nhpp":
+        day: np.ndarray = np.array(calendar.HOUR_PROFILE) / np.mean(calendar.HOUR_PROFILE)
+        return day
     if scenario.arrival_pattern == "nhpp":
         profile[2:6] = 0.2
         profile[8:10] = 2.0
@@ -60,7 +70,14 @@ class Arrivals:
     def __init__(self, scenario: Scenario) -> None:
         self.seed = np.int64(scenario.seed)
         self.start_us = scenario.start_us
+        # a historical range is a calendar-driven Poisson process whatever the pattern (uniform
+        # spacing cannot follow a calendar); burst still clusters it
         self.pattern = scenario.arrival_pattern
+        if scenario.historical and self.pattern == "uniform":
+            self.pattern = "poisson"
+        self.day0 = np.int64(0)
+        self.day_factors = np.empty(0)
+        self.end_window = np.int64(-1)
         rate_per_us = scenario.simulated_rate / 1_000_000
         self.period_us = 1.0 / rate_per_us
         target = WINDOW_TARGET / rate_per_us
@@ -75,6 +92,14 @@ class Arrivals:
             norm = p * intensity + (1.0 - p)
             self.burst_probability = p
             self.burst_high, self.burst_low = intensity / norm, 1.0 / norm
+        if scenario.historical:
+            first, last = scenario.start_date, scenario.end_date
+            self.day0 = np.int64((first - calendar.EPOCH).days)
+            self.day_factors = day_factors(first, last, scenario.seed,
+                                           scenario.include_holiday_patterns,
+                                           scenario.weekend_multiplier)
+            assert scenario.end_us is not None and scenario.end_us % self.window_us == 0
+            self.end_window = np.int64(scenario.end_us // self.window_us)
 
     def start(self) -> Position:
         return Position(0, self.start_us // self.window_us, 0)
@@ -85,7 +110,18 @@ class Arrivals:
 
         ``slots`` (int64, same length) receives each event's index inside its window: with the
         window (``time // window_us``) it gives the position after any event (see ``after``).
+        A historical range may end first: see :meth:`fill_range`.
         """
+        end, filled = self.fill_range(position, out, slots)
+        if filled < out.shape[0]:
+            msg = f"the range ends after {filled} of {out.shape[0]} events"
+            raise ValueError(msg)
+        return end
+
+    def fill_range(self, position: Position, out: np.ndarray,
+                   slots: np.ndarray | None = None) -> tuple[Position, int]:
+        """Like :meth:`fill`, but a historical range may end first: returns the position
+        after the last event written and how many were written (fewer only at the end)."""
         n = out.shape[0]
         if slots is None:
             slots = np.empty(n, np.int64)
@@ -93,12 +129,20 @@ class Arrivals:
             A.uniform_arrivals(np.int64(self.start_us), self.period_us,
                                np.int64(position.record), out)
             slots[:] = 0
-            return Position(position.record + n, 0, 0)
-        window, index = A.arrivals(
+            return Position(position.record + n, 0, 0), n
+        window, index, filled = A.arrivals(
             self.seed, np.int64(self.start_us), np.int64(position.window),
             np.int64(position.index), out, slots, np.int64(self.window_us), self.base_mean,
-            self.profile, self.burst_probability, self.burst_high, self.burst_low)
-        return Position(position.record + n, int(window), int(index))
+            self.profile, self.burst_probability, self.burst_high, self.burst_low, self.day0,
+            self.day_factors, self.end_window)
+        return Position(position.record + int(filled), int(window), int(index)), int(filled)
+
+    def exhausted(self, position: Position) -> bool:
+        """True when no event follows ``position`` (only at the end of a historical range)."""
+        if self.end_window < 0:
+            return False
+        _, filled = self.fill_range(position, np.empty(1, np.int64))
+        return filled == 0
 
     def windows(self, times: np.ndarray) -> np.ndarray:
         """The window of each event time (zeros for the uniform pattern, which has none)."""
@@ -118,12 +162,25 @@ class Arrivals:
         return Position(record + 1, window, slot + 1)
 
 
+@functools.lru_cache(maxsize=64)
+def day_factors(first: dt.date, last: dt.date, seed: int, include_holiday_patterns: bool,
+                weekend_multiplier: float | None) -> np.ndarray:
+    """Each day's calendar factor (with its noise) over a historical range, read-only."""
+    table = calendar.multipliers(first, last, seed=seed,
+                                 include_holiday_patterns=include_holiday_patterns,
+                                 weekend_multiplier=weekend_multiplier)
+    factors = np.ascontiguousarray(table["factor"].to_numpy(), dtype=np.float64)
+    factors.setflags(write=False)
+    return factors
+
+
 @dataclass(frozen=True)
 class Block:
     """One block of records: ``frame`` holds records ``first .. end.record - 1``.
 
     ``times`` are the records' event times (int64 µs) and ``slots`` their indices inside their
     arrival windows: what a stream needs to pace the block and to name a resume point.
+    ``last`` is True when a historical range ended inside the block (no records follow).
     """
 
     first: int
@@ -131,6 +188,7 @@ class Block:
     end: Position
     times: np.ndarray
     slots: np.ndarray
+    last: bool = False
 
     def __len__(self) -> int:
         return self.end.record - self.first
@@ -152,10 +210,15 @@ class Engine:
         return pl.Schema(schema)
 
     def block(self, position: Position, n: int) -> Block:
-        """Records ``position.record .. position.record + n - 1``."""
+        """Records ``position.record .. position.record + n - 1`` (fewer, and ``last``, where
+        a historical range ends)."""
         times = np.empty(n, np.int64)
         slots = np.empty(n, np.int64)
-        end = self.arrivals.fill(position, times, slots)
+        end, filled = self.arrivals.fill_range(position, times, slots)
+        last = filled < n
+        if last:
+            n = filled
+            times, slots = times[:n].copy(), slots[:n].copy()
         frame = self.generator.fill(self.scenario, self._prepared, position.record, times)
         first = position.record
         frame = frame.with_columns(
@@ -163,14 +226,14 @@ class Engine:
             pl.int_range(first, first + n, dtype=pl.Int64).alias("_record_id"),
             pl.lit(self.generator.name, dtype=pl.String).alias("_generator"),
         )
-        return Block(first, frame, end, times, slots)
+        return Block(first, frame, end, times, slots, last)
 
     def blocks(self, *, batch_size: int, position: Position | None = None,
                limit: int | None = None) -> Iterator[Block]:
         """Blocks of ``batch_size`` records from ``position`` (default: the start).
 
         ``limit`` is the record number to stop before (default: the scenario's total_records;
-        None streams without end).
+        None streams without end, or to the end of a historical range).
         """
         check_batch_size(batch_size)
         pos = position or self.arrivals.start()
@@ -178,7 +241,10 @@ class Engine:
         while stop is None or pos.record < stop:
             n = batch_size if stop is None else min(batch_size, stop - pos.record)
             block = self.block(pos, n)
-            yield block
+            if len(block):
+                yield block
+            if block.last:
+                return
             pos = block.end
 
 

@@ -56,8 +56,9 @@ def _scenario(name: str, n: int | None, seed: int | None, options: Mapping[str, 
         config.pop("max_records", None)
         config["total_records"] = n
     result = make_scenario(name, config, generator.options, realtime=realtime)
-    if need_n and result.total_records is None:
-        raise ConfigError("n", None, "a record count (an integer >= 0); endless output is "
+    if need_n and result.total_records is None and not result.historical:
+        raise ConfigError("n", None, "a record count (an integer >= 0), or a date range "
+                          "(start_date and end_date); endless output is "
                           "for streams")
     if result.seed_chosen:
         log.info("simtom: %s seed=%d (chosen; pass seed=%d to repeat)", name, result.seed,
@@ -100,9 +101,11 @@ def frame(name: str, *, n: int | None = None, seed: int | None = None,
 
 def collect(engine: Engine, batch_size: int | None = None) -> pl.DataFrame:
     """All of an engine's records (its scenario's total_records) as one DataFrame."""
-    total = engine.scenario.total_records or 0
+    total = engine.scenario.total_records
+    if total is None and engine.scenario.historical:
+        total = FRAME_BATCH
     if batch_size is None:
-        size = max(1, min(FRAME_BATCH, total))
+        size = max(1, min(FRAME_BATCH, total or 0))
     else:
         size = check_batch_size(batch_size)
     frames = [block.frame for block in engine.blocks(batch_size=size)]

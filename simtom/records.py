@@ -130,6 +130,8 @@ class RecordBlocks(BlockGenerator):
             values = scenario.to_dict()
             values.pop("generator")
             values["seed"] = scenario.seed
+            if scenario.historical:
+                values["start_time"] = None  # the date range sets the start
             instance = self.cls(self.cls.config_class(**values))
         lock = threading.Lock()
         if self.cls.schema is not None:
@@ -139,7 +141,8 @@ class RecordBlocks(BlockGenerator):
         total = scenario.total_records
         n = PROBE if total is None else min(PROBE, total)
         times = np.empty(n, np.int64)
-        arrivals.fill(arrivals.start(), times)
+        _, filled = arrivals.fill_range(arrivals.start(), times)
+        times = times[:filled]
         with lock:
             records = _run(instance, scenario.seed, 0, times)
         prepared = _inferred(self.name, records, instance, lock)

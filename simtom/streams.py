@@ -75,7 +75,9 @@ class Stream:
     def finished(self) -> bool:
         """True when the stream has no records left (a resume after the last record)."""
         total = self.scenario.total_records
-        return total is not None and self.position.record >= total
+        if total is not None and self.position.record >= total:
+            return True
+        return self.scenario.historical and self.engine.arrivals.exhausted(self.position)
 
     @property
     def media_type(self) -> str:
@@ -202,7 +204,7 @@ class _Producer:
         parts = np.empty((3, n), np.int64)
         parts[0] = np.arange(block.first, block.first + n, dtype=np.int64)
         parts[1] = self.stream.engine.arrivals.windows(block.times)
-        if self.stream.scenario.arrival_pattern != "uniform":
+        if self.stream.engine.arrivals.pattern != "uniform":
             parts[1] -= self.first_window
         parts[2] = block.slots
         return self.encoder.encode(block.frame, id_parts=parts, id_suffix=self.suffix)
@@ -220,7 +222,7 @@ class _Producer:
             while generating is not None:
                 block = await generating
                 encoding = asyncio.ensure_future(asyncio.to_thread(self._encode_block, block))
-                generating = self._generate(block.end)
+                generating = None if block.last else self._generate(block.end)
                 await self.queue.put(await encoding)
             await self.queue.put(None)
         except asyncio.CancelledError:
@@ -267,7 +269,7 @@ def open_stream(name: str, config: Mapping[str, Any], *, fmt: str = "sse",
     if resume is not None:
         record, window, slot, seed, start_us, fp = resume
         config.setdefault("seed", seed)
-        if config.get("start_time") in (None, "now"):
+        if config.get("start_time") in (None, "now") and config.get("start_date") is None:
             start = _EPOCH + dt.timedelta(microseconds=start_us)
             config["start_time"] = start.isoformat()
     scenario = make_scenario(name, config, generator.options,

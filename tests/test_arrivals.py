@@ -123,11 +123,13 @@ def test_any_window_range_is_computable_on_its_own():
     w0 = arr.start_us // arr.window_us
     counts = np.empty(500, np.int64)
     A.window_counts(arr.seed, w0, counts, arr.window_us, arr.base_mean, arr.profile,
-                    arr.burst_probability, arr.burst_high, arr.burst_low)
+                    arr.burst_probability, arr.burst_high, arr.burst_low, arr.day0,
+                    arr.day_factors)
     # the same windows computed from the middle: counts of windows 200.. alone
     tail = np.empty(300, np.int64)
     A.window_counts(arr.seed, w0 + 200, tail, arr.window_us, arr.base_mean, arr.profile,
-                    arr.burst_probability, arr.burst_high, arr.burst_low)
+                    arr.burst_probability, arr.burst_high, arr.burst_low, arr.day0,
+                    arr.day_factors)
     assert np.array_equal(tail, counts[200:])
     # and they are the counts the sequential event stream has in those windows
     total = int(counts.sum())

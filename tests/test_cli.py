@@ -80,7 +80,7 @@ def test_seedless_generate_reports_the_seed(tmp_path):
     [
         (["generate", "bnpl", "-n", "10", "-o", "x.xls"], "output"),
         (["generate", "bnpl", "-n", "-4", "-o", "x.csv"], "n: got -4"),
-        (["generate", "bnpl", "-o", "x.csv"], "-n"),
+        (["generate", "bnpl", "-o", "x.csv"], "n: got None; allowed: a record count"),
         (["generate", "nope", "-n", "1", "-o", "x.csv"], "generator: got 'nope'"),
         (["generate", "bnpl", "-n", "1", "-o", "x.csv", "--set", "rate=3"],
          "did you mean 'rate_per_second'"),

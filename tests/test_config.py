@@ -86,9 +86,7 @@ def test_unknown_field_without_near_name_lists_valid_names():
 @pytest.mark.parametrize(
     ("name", "value"),
     [("noise_type", "gaussian"), ("noise_level", 0.1), ("drift_type", "linear"),
-     ("drift_strength", 0.2), ("start_date", "2024-01-01"), ("end_date", "2024-02-01"),
-     ("base_daily_volume", 5000), ("include_holiday_patterns", False),
-     ("weekend_multiplier", 0.8), ("bnpl_adoption_rate", 0.4)],
+     ("drift_strength", 0.2), ("bnpl_adoption_rate", 0.4)],
 )
 def test_options_not_built_yet_are_refused_not_ignored(name, value):
     with pytest.raises(simtom.NotSupportedError) as info:

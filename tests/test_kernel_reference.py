@@ -33,7 +33,7 @@ from simtom_kernels import bnpl as K
 from simtom_kernels import rng as R
 
 import simtom
-from simtom.engine import Arrivals
+from simtom.engine import Arrivals, Position
 from simtom.generators.ecommerce import _bnpl_model as M
 from simtom.generators.ecommerce.bnpl import BNPLBlocks, run_kernel
 
@@ -453,9 +453,13 @@ US_PER_DAY = 86_400_000_000
 
 
 def ref_window_mean(seed: int, w: int, a: Arrivals) -> float:
-    """Base mean × hour-of-day profile × burst multiplier (burst decided by draw 0 of key w)."""
+    """Base mean × hour-of-day profile × the day's calendar factor (historical ranges: 0
+    outside the table) × burst multiplier (burst decided by draw 0 of key w)."""
     hour = ((w * a.window_us) % US_PER_DAY) // US_PER_HOUR
     mean = float(a.base_mean) * float(a.profile[hour])
+    if len(a.day_factors):
+        d = (w * a.window_us) // US_PER_DAY - int(a.day0)
+        mean = mean * float(a.day_factors[d]) if 0 <= d < len(a.day_factors) else 0.0
     if a.burst_probability > 0.0:
         burst = py_uniform(py_key_base(py_stream_key(seed, STREAM_BURST), w), 0)
         mean *= float(a.burst_high) if burst < a.burst_probability else float(a.burst_low)
@@ -492,6 +496,8 @@ def ref_arrivals(seed: int, a: Arrivals, window: int, index: int, n: int,
     out: list[int] = []
     w, i = window, index
     while len(out) < n:
+        if 0 <= a.end_window <= w:  # a historical range ends
+            break
         times = ref_window_times(seed, w, a)
         for j in range(i, len(times)):
             if times[j] >= a.start_us:
@@ -513,10 +519,11 @@ def kernel_arrivals(a: Arrivals, window: int, index: int, n: int,
     out = np.empty(n, np.int64)
     if slots is None:
         slots = np.empty(n, np.int64)
-    w, i = A.arrivals(a.seed, np.int64(a.start_us), np.int64(window), np.int64(index), out,
-                      slots, np.int64(a.window_us), a.base_mean, a.profile, a.burst_probability,
-                      a.burst_high, a.burst_low)
-    return out, (int(w), int(i))
+    w, i, filled = A.arrivals(a.seed, np.int64(a.start_us), np.int64(window), np.int64(index),
+                              out, slots, np.int64(a.window_us), a.base_mean, a.profile,
+                              a.burst_probability, a.burst_high, a.burst_low, a.day0,
+                              a.day_factors, a.end_window)
+    return out[:filled], (int(w), int(i))
 
 
 ARRIVAL_CASES = {
@@ -529,21 +536,26 @@ ARRIVAL_CASES = {
               "burst_intensity": 4.0},
     # 1 h windows of mean 3.6 (inversion counts, empty windows)
     "sparse": {"arrival_pattern": "poisson", "rate_per_second": 0.001},
+    # a 3-day historical range: calendar day factors, the historical hour profile, the end
+    "historical": {"start_date": "2024-11-27", "end_date": "2024-11-29",
+                   "base_daily_volume": 5000},
 }
 # Not on a window boundary for any of the cases above.
 UNALIGNED_START = "2025-03-07T13:59:40.123457Z"
 
 
 def arrivals_for(case: str, seed: int = SEED) -> Arrivals:
-    s = simtom.scenario("bnpl", n=10, seed=seed, start_time=UNALIGNED_START, **ARRIVAL_CASES[case])
-    return Arrivals(s)
+    options = dict(ARRIVAL_CASES[case])
+    if "start_date" not in options:
+        options["start_time"] = UNALIGNED_START
+    return Arrivals(simtom.scenario("bnpl", n=10, seed=seed, **options))
 
 
 @pytest.mark.parametrize("case", list(ARRIVAL_CASES))
 def test_arrivals_from_start(case: str) -> None:
     a = arrivals_for(case)
     start = a.start()
-    assert a.start_us % a.window_us != 0
+    assert (a.start_us % a.window_us != 0) == (case != "historical")  # a range starts at 0 h
     n = 600 if case == "sparse" else 2000
     slots = np.empty(n, np.int64)
     got, pos = kernel_arrivals(a, start.window, start.index, n, slots)
@@ -588,6 +600,18 @@ def test_arrivals_resume_mid_window(case: str) -> None:
     assert got.tolist() == expected and pos == ref_pos
 
 
+def test_historical_range_ends() -> None:
+    """The kernel stops at the end of a range: every event of the 3 days, and no more."""
+    a = arrivals_for("historical")
+    start = a.start()
+    got, pos = kernel_arrivals(a, start.window, start.index, 100_000)
+    expected, ref_pos = ref_arrivals(int(a.seed), a, start.window, start.index, 100_000)
+    assert got.tolist() == expected and pos == ref_pos
+    assert 0 < len(got) < 100_000 and pos[0] == a.end_window
+    assert got[-1] < a.end_window * a.window_us
+    assert a.exhausted(Position(len(got), *pos)) and not a.exhausted(start)
+
+
 def test_arrivals_one_at_a_time() -> None:
     """Single-event calls walk the stream exactly as one call (window roll-over included)."""
     a = arrivals_for("burst", seed=99)
@@ -607,7 +631,7 @@ def test_window_counts(case: str) -> None:
     w0 = a.start().window - 3
     counts = np.empty(200, np.int64)
     A.window_counts(a.seed, np.int64(w0), counts, np.int64(a.window_us), a.base_mean, a.profile,
-                    a.burst_probability, a.burst_high, a.burst_low)
+                    a.burst_probability, a.burst_high, a.burst_low, a.day0, a.day_factors)
     assert counts.tolist() == [ref_window_count(int(a.seed), w0 + j, a) for j in range(200)]
 
 

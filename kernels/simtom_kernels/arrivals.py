@@ -35,10 +35,16 @@ US_PER_DAY = i64(86_400_000_000)
 
 @helper
 def window_mean(w, window_us, base_mean, hour_profile, burst_key, burst_probability,
-                burst_high, burst_low):  # type: ignore[no-untyped-def]
-    """Expected count of window ``w``: base × profile of its hour × burst multiplier."""
-    hour = ((w * window_us) % US_PER_DAY) // US_PER_HOUR
+                burst_high, burst_low, day0, day_factors):  # type: ignore[no-untyped-def]
+    """Expected count of window ``w``: base × profile of its hour × burst multiplier × the
+    factor of its day (``day_factors[d - day0]`` for epoch day ``d``; none if the table is
+    empty, 0 outside it)."""
+    start = w * window_us
+    hour = (start % US_PER_DAY) // US_PER_HOUR
     mean = base_mean * hour_profile[hour]
+    if day_factors.shape[0] > 0:
+        d = start // US_PER_DAY - day0
+        mean = mean * day_factors[d] if 0 <= d < day_factors.shape[0] else 0.0
     if burst_probability > 0.0:
         if uniform(key_base(burst_key, w), i64(0)) < burst_probability:
             mean *= burst_high
@@ -49,27 +55,31 @@ def window_mean(w, window_us, base_mean, hour_profile, burst_key, burst_probabil
 
 @jit
 def window_counts(seed, w0, counts, window_us, base_mean, hour_profile,
-                  burst_probability, burst_high, burst_low):  # type: ignore[no-untyped-def]
+                  burst_probability, burst_high, burst_low, day0,
+                  day_factors):  # type: ignore[no-untyped-def]
     """Fill ``counts[j]`` with the count of window ``w0 + j`` (before trimming to a start time)."""
     ckey = stream_key(seed, STREAM_COUNT)
     bkey = stream_key(seed, STREAM_BURST)
     for j in range(counts.shape[0]):
         w = w0 + j
         mean = window_mean(w, window_us, base_mean, hour_profile, bkey, burst_probability,
-                           burst_high, burst_low)
+                           burst_high, burst_low, day0, day_factors)
         counts[j] = poisson(key_base(ckey, w), mean)
 
 
 @jit
 def arrivals(seed, start_us, window, index, out, slots, window_us, base_mean, hour_profile,
-             burst_probability, burst_high, burst_low):  # type: ignore[no-untyped-def]
+             burst_probability, burst_high, burst_low, day0, day_factors,
+             end_window):  # type: ignore[no-untyped-def]
     """Fill ``out`` with the next ``out.shape[0]`` event times (int64 µs), in order.
 
     The stream position is ``(window, index)``: the next event is the ``index``-th of window
     ``window``. Events before ``start_us`` are skipped (the first window may begin before the
     scenario's start). ``slots[k]`` receives event k's index inside its window (its window is
     ``out[k] // window_us``), so the position just after any event is known: a stream can
-    resume there. Returns the position after the last event written.
+    resume there. ``day_factors`` scale the days from epoch day ``day0`` (a calendar; empty:
+    none). A range ends before window ``end_window`` (-1: no end): then fewer events may be
+    written. Returns the position after the last event written and how many were written.
     """
     ckey = stream_key(seed, STREAM_COUNT)
     okey = stream_key(seed, STREAM_OFFSET)
@@ -80,8 +90,10 @@ def arrivals(seed, start_us, window, index, out, slots, window_us, base_mean, ho
     i = index
     span = float(window_us)
     while filled < n:
+        if 0 <= end_window <= w:
+            break
         mean = window_mean(w, window_us, base_mean, hour_profile, bkey, burst_probability,
-                           burst_high, burst_low)
+                           burst_high, burst_low, day0, day_factors)
         count = poisson(key_base(ckey, w), mean)
         if i < count:
             obase = key_base(okey, w)
@@ -107,7 +119,7 @@ def arrivals(seed, start_us, window, index, out, slots, window_us, base_mean, ho
         if i >= count:
             w += 1
             i = 0
-    return w, i
+    return w, i, filled
 
 
 @jit
