@@ -149,7 +149,8 @@ class GeneratorConfig:
         names = [f.name for f in COMMON_FIELDS] + [f.name for f in self.options]
         out = {name: getattr(self, name) for name in names}
         if mode == "json":
-            out = {k: v.isoformat() if isinstance(v, dt.datetime) else v for k, v in out.items()}
+            out = {k: v.isoformat() if isinstance(v, (dt.datetime, dt.date)) else v
+                   for k, v in out.items()}
         return out
 
     def to_scenario(self, generator: str, options: tuple[Field, ...] = (), *,
