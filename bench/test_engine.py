@@ -93,6 +93,24 @@ def test_frame_historical(benchmark: Any, figures: Figures, warm: None) -> None:
                   fmt="{:.2f}")
 
 
+@pytest.mark.benchmark(group="frame")
+def test_frame_faults(benchmark: Any, figures: Figures, warm: None) -> None:
+    """1M rows with gaussian noise on the measured fields and 5 % of them missing."""
+    options = {"n": FRAME_N, "seed": 42, "noise_type": "gaussian", "noise_level": 0.1,
+               "missing_rate": 0.05}
+    df = benchmark.pedantic(simtom.frame, args=("bnpl",), kwargs=options, rounds=5,
+                            warmup_rounds=1)
+    assert df.height == FRAME_N and df["amount"].null_count() > 0
+    best = best_seconds(benchmark)
+    if best:
+        figures.add("frame.faults_rows_per_s", "frame",
+                    "simtom.frame 1M rows, gaussian noise + 5 % missing", FRAME_N / best,
+                    "rows/s", benchmark=benchmark)
+    figures.ratio("frame.faults_share", "frame", "noise and missing ÷ plain frame rows/s",
+                  "frame.faults_rows_per_s", "frame.simtom_rows_per_s", benchmark,
+                  fmt="{:.2f}")
+
+
 # -- arrivals: the arrival kernel alone -----------------------------------------------------------
 
 @pytest.mark.benchmark(group="arrivals")

@@ -11,7 +11,7 @@ from typing import Any
 
 from .errors import ConfigError, NotSupportedError, UnknownFieldError
 
-Kind = str  # "number" "integer" "boolean" "string" "enum" "hours" "instant" "date" "weights"
+Kind = str  # number integer boolean string enum hours instant date names weights
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,8 @@ class Field:
             parts.append('an ISO 8601 date or date-time, or "now"')
         elif self.kind == "date":
             parts.append("a date (YYYY-MM-DD)")
+        elif self.kind == "names":
+            parts.append("a list of distinct field names")
         elif self.kind == "weights":
             parts.append("an object with non-negative weights for " + ", ".join(self.keys))
         if self.nullable:
@@ -106,6 +108,8 @@ class Field:
             schema.update(type="string", format="date-time")
         elif self.kind == "date":
             schema.update(type="string", format="date")
+        elif self.kind == "names":
+            schema.update(type="array", uniqueItems=True, items={"type": "string"})
         elif self.kind == "weights":
             schema.update(type="object", additionalProperties=False,
                           properties={k: {"type": "number", "minimum": 0} for k in self.keys})
@@ -208,6 +212,17 @@ def _instant(spec: Field, value: Any) -> dt.datetime | str:
     return stamp.astimezone(dt.timezone.utc)
 
 
+def _names(spec: Field, value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [v.strip() for v in value.split(",") if v.strip()]  # a query string's list
+    if isinstance(value, (bytes, Mapping)) or not hasattr(value, "__iter__"):
+        raise ConfigError(spec.name, value, spec.allowed())
+    names = list(value)
+    if not all(isinstance(n, str) and n for n in names) or len(set(names)) != len(names):
+        raise ConfigError(spec.name, value, spec.allowed())
+    return tuple(names)
+
+
 def _date(spec: Field, value: Any) -> dt.date:
     """A calendar day: a date, a "YYYY-MM-DD" string, or a date-time at midnight."""
     if isinstance(value, str):
@@ -252,6 +267,7 @@ _CHECKS: dict[str, Callable[[Field, Any], Any]] = {
     "hours": _hours,
     "instant": _instant,
     "date": _date,
+    "names": _names,
     "weights": _weights,
 }
 

@@ -28,7 +28,6 @@ MAX_SEED = 2**63 - 1
 #: arrival kernel walk millions of empty hour-long windows per event.
 MIN_SIMULATED_RATE = 1e-6
 
-_NOISE = "the scenarios issue: noise and faults"
 _DRIFT = "the scenarios issue: controlled drift"
 
 COMMON_FIELDS: tuple[Field, ...] = (
@@ -54,10 +53,19 @@ COMMON_FIELDS: tuple[Field, ...] = (
           minimum=1.0, maximum=100.0),
     Field("burst_probability", "number", 0.3,
           "Share of windows that are bursts (burst pattern).", minimum=0.0, maximum=1.0),
-    Field("noise_type", "enum", "none", "Noise added to measured numeric fields.",
-          choices=("none", "gaussian", "uniform", "outliers"), supported=False, pending=_NOISE),
-    Field("noise_level", "number", 0.0, "Strength of the noise.", minimum=0.0, maximum=1.0,
-          supported=False, pending=_NOISE),
+    Field("noise_type", "enum", "none",
+          "Noise on the generator's measured numeric fields (never ids, labels, booleans or _ "
+          "fields): gaussian (sd noise_level x |value|), uniform (+- noise_level x |value|), "
+          "outliers (5 % of values x 2-5 with a random sign, small gaussian otherwise).",
+          choices=("none", "gaussian", "uniform", "outliers")),
+    Field("noise_level", "number", 0.0, "Strength of the noise (relative to each value).",
+          minimum=0.0, maximum=1.0),
+    Field("missing_rate", "number", 0.0,
+          "Share of values set to null in missing_fields, independently per record and field.",
+          minimum=0.0, maximum=1.0),
+    Field("missing_fields", "names", None,
+          "Fields that go missing at missing_rate (default: the measured fields).",
+          nullable=True),
     Field("drift_type", "enum", "none", "How the data drifts over simulated time.",
           choices=("none", "linear", "seasonal", "sudden", "gradual"), supported=False,
           pending=_DRIFT),
@@ -105,6 +113,8 @@ class Scenario:
     burst_probability: float = 0.3
     noise_type: str = "none"
     noise_level: float = 0.0
+    missing_rate: float = 0.0
+    missing_fields: tuple[str, ...] | None = None
     drift_type: str = "none"
     drift_strength: float = 0.0
     start_date: Any = None
@@ -200,6 +210,12 @@ def make_scenario(
             if name in given and values[name] != specs[name].default:
                 raise ConfigError(name, given[name], "a value only with start_date and end_date "
                                   "(it sets historical mode's calendar)")
+    if values["noise_level"] > 0 and values["noise_type"] == "none":
+        raise ConfigError("noise_level", given["noise_level"],
+                          "0 unless noise_type is gaussian, uniform or outliers")
+    if values["missing_fields"] is not None and values["missing_rate"] == 0:
+        raise ConfigError("missing_fields", given["missing_fields"],
+                          "null unless missing_rate is above 0")
     simulated = values["rate_per_second"] / values["time_compression"]
     if simulated < MIN_SIMULATED_RATE:
         msg = (f"time_compression: got {values['time_compression']!r} with rate_per_second "

@@ -20,6 +20,7 @@ from simtom_kernels import arrivals as A
 from . import calendar
 from .config import Scenario
 from .errors import ConfigError
+from .faults import Faults
 from .registry import BlockGenerator, get
 
 #: Window lengths (µs) that divide one hour, so hour-of-day profiles are constant in a window.
@@ -202,6 +203,8 @@ class Engine:
         self.generator = generator or get(scenario.generator)
         self.arrivals = Arrivals(scenario)
         self._prepared: Any = self.generator.prepare(scenario)
+        faults = Faults(scenario, self.generator, self.generator.schema(scenario))
+        self.faults = faults if faults.active else None
 
     def schema(self) -> pl.Schema:
         schema = dict(self.generator.schema(self.scenario))
@@ -221,6 +224,8 @@ class Engine:
             times, slots = times[:n].copy(), slots[:n].copy()
         frame = self.generator.fill(self.scenario, self._prepared, position.record, times)
         first = position.record
+        if self.faults is not None:
+            frame = self.faults.apply(frame, first)
         frame = frame.with_columns(
             pl.Series("_timestamp", times).cast(pl.Datetime("us", "UTC")),
             pl.int_range(first, first + n, dtype=pl.Int64).alias("_record_id"),

@@ -7,7 +7,7 @@ engine's counter-based generator, given the records' numbers and event times.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
 import numpy as np
@@ -32,6 +32,9 @@ class BlockGenerator:
     #: Records per block of an unpaced stream (None: the stream's default). Generators that are
     #: slow per record (record generators) use smaller blocks so the first bytes go out sooner.
     stream_batch: ClassVar[int | None] = None
+    #: Measured numeric fields, which noise may touch, and the decimals each is rounded to
+    #: after it (None: unrounded). Empty: the float columns.
+    measured: ClassVar[Mapping[str, int | None]] = {}
 
     def prepare(self, scenario: Scenario) -> Any:
         """Per-scenario work done once (tables, calibration); passed back to ``fill``."""

@@ -84,7 +84,7 @@ def test_seedless_generate_reports_the_seed(tmp_path):
         (["generate", "nope", "-n", "1", "-o", "x.csv"], "generator: got 'nope'"),
         (["generate", "bnpl", "-n", "1", "-o", "x.csv", "--set", "rate=3"],
          "did you mean 'rate_per_second'"),
-        (["generate", "bnpl", "-n", "1", "-o", "x.csv", "--set", "noise_type=gaussian"],
+        (["generate", "bnpl", "-n", "1", "-o", "x.csv", "--set", "drift_type=linear"],
          "not supported yet"),
         (["generate", "bnpl", "-n", "1", "-o", "x.csv", "--rate", "-1"], "rate_per_second"),
         (["generate", "bnpl", "-n", "1", "-o", "no/such/dir/x.csv"], "existing directory"),

@@ -49,7 +49,7 @@ def test_config_defaults_and_aliases() -> None:
     ({"arrival_pattern": "bursty"}, "arrival_pattern"),
     ({"peak_hours": [25]}, "peak_hours"),
     ({"seed": -3}, "seed"),
-    ({"noise_type": "gaussian"}, "noise_type"),  # not built yet: refused, never ignored
+    ({"drift_type": "linear"}, "drift_type"),  # not built yet: refused, never ignored
     ({"start_time": "yesterday"}, "start_time"),
     ({"rate_per_second": 1e-9, "time_compression": 1e6}, "time_compression"),
 ])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numba
 import numpy as np
@@ -128,6 +128,12 @@ class BNPLBlocks(BlockGenerator):
     name = "bnpl"
     description = "Buy-Now-Pay-Later transactions with risk scoring, customer profiles and labels"
     options = OPTIONS
+    #: What noise may touch: money (rounded to cents), utilisation, durations (whole seconds
+    #: and days). Not ids, categories, labels, scores derived from them or counts.
+    measured: ClassVar[dict[str, int | None]] = {
+        "amount": 2, "product_price": 2, "first_payment_amount": 2,
+        "credit_utilization": None, "customer_tenure_days": 0, "price_comparison_time": 0,
+        "time_on_site_seconds": 0}
 
     def prepare(self, scenario: Scenario) -> Prepared:
         o = scenario.options
