@@ -217,6 +217,16 @@ def test_paced_range_goes_a_day_per_tick_of_compression() -> None:
     assert records[0]["_timestamp"].startswith("2024-12-23")
 
 
+def test_the_original_api_takes_a_range() -> None:
+    from simtom.generators.ecommerce.bnpl import BNPLConfig, BNPLGenerator
+
+    gen = BNPLGenerator(BNPLConfig(seed=9, **RANGE))
+    assert gen.frame().equals(simtom.frame("bnpl", seed=9, **RANGE))
+    assert gen.config.start_date == dt.date(2024, 12, 23)
+    assert gen.config.model_dump(mode="json")["end_date"] == "2024-12-27"
+    assert BNPLConfig(**gen.config.model_dump()) == gen.config  # derived rates round-trip
+
+
 def test_cli_generates_a_range(tmp_path: Any) -> None:
     out = tmp_path / "range.parquet"
     assert main(["generate", "bnpl", "--start-date", "2024-12-23", "--end-date", "2024-12-27",

@@ -284,7 +284,7 @@ class BaseGenerator:
         return aio.frames(self._engine(paced), paced=self._paced(paced), batch_size=batch_size)
 
     def frame(self, *, n: int | None = None, batch_size: int | None = None) -> pl.DataFrame:
-        """``n`` records (default ``total_records``) as one DataFrame, unpaced."""
+        """``n`` records (default ``total_records``, or a date range's) as one DataFrame."""
         from ..engine import Engine
         from ..frames import collect
 
@@ -292,8 +292,9 @@ class BaseGenerator:
         if n is not None:
             scenario = self.config.replace(total_records=n).to_scenario(
                 scenario.generator, self._generator().options, seed=self.seed)
-        if scenario.total_records is None:
-            raise ConfigError("n", None, "a record count (an integer >= 0), or total_records")
+        if scenario.total_records is None and not scenario.historical:
+            raise ConfigError("n", None, "a record count (an integer >= 0), total_records, or "
+                              "a date range")
         return collect(Engine(scenario, self._generator()), batch_size)
 
     def _paced(self, paced: bool | None) -> bool:
