@@ -14,7 +14,6 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
-import orjson
 import polars as pl
 
 from .dicts import CHUNK, DictMaker
@@ -22,17 +21,7 @@ from .engine import Block, Engine, Position, check_batch_size
 from .errors import ConfigError
 from .frames import _scenario
 from .pacer import Stopper, pace
-from .streams import Stream
-
-
-def parse_lines(chunk: bytes | memoryview) -> list[dict[str, Any]]:
-    """NDJSON records (whole lines, each ending in a newline) as a list of dicts."""
-    data = bytes(chunk)
-    if not data:
-        return []
-    # JSON strings never hold a raw newline, so the newlines are exactly the record ends.
-    parsed: list[dict[str, Any]] = orjson.loads(b"[" + data[:-1].replace(b"\n", b",") + b"]")
-    return parsed
+from .streams import batch_size as stream_batch
 
 
 async def records(engine: Engine, *, paced: bool,
@@ -57,8 +46,7 @@ async def frames(engine: Engine, *, paced: bool, batch_size: int | None = None,
                  stopper: Stopper | None = None) -> AsyncIterator[pl.DataFrame]:
     """The engine's records as DataFrames: blocks of ``batch_size`` unpaced, due slices paced."""
     if batch_size is None:
-        stream = Stream(engine.scenario, engine, "ndjson", paced, engine.arrivals.start(), False)
-        batch_size = stream.batch_size()
+        batch_size = stream_batch(engine, paced=paced)
     producer = _Blocks(engine, check_batch_size(batch_size))
     try:
         if not paced:
@@ -95,14 +83,8 @@ class _Blocks:
         self.pending: asyncio.Future[Block] | None = None
         self.position: Position | None = engine.arrivals.start()
 
-    def _size(self, position: Position) -> int:
-        total = self.engine.scenario.total_records
-        if total is not None and position.record >= total:
-            return 0
-        return self.size if total is None else min(self.size, total - position.record)
-
     def _start(self, position: Position) -> asyncio.Future[Block] | None:
-        n = self._size(position)
+        n = self.engine.next_count(position, self.size)
         if not n:
             return None
         # run_in_executor submits at once; a to_thread task would start only when the consumer
@@ -114,7 +96,7 @@ class _Blocks:
 
     async def __anext__(self) -> Block:
         if self.inline:
-            n = 0 if self.position is None else self._size(self.position)
+            n = 0 if self.position is None else self.engine.next_count(self.position, self.size)
             if not n or self.position is None:
                 raise StopAsyncIteration
             block = self.engine.block(self.position, n)
@@ -188,4 +170,4 @@ def stream_frames(name: str, *, n: int | None = None, seed: int | None = None,
     return frames(engine, paced=paced, batch_size=batch_size)
 
 
-__all__ = ["frames", "parse_lines", "records", "stream", "stream_frames"]
+__all__ = ["frames", "records", "stream", "stream_frames"]

@@ -29,6 +29,16 @@ from .encode import Encoder, _json_string
 CHUNK = 256
 
 
+def parse_lines(chunk: bytes | memoryview) -> list[dict[str, Any]]:
+    """NDJSON records (whole lines, each ending in a newline) as a list of dicts."""
+    data = bytes(chunk)
+    if not data:
+        return []
+    # JSON strings never hold a raw newline, so the newlines are exactly the record ends.
+    parsed: list[dict[str, Any]] = orjson.loads(b"[" + data[:-1].replace(b"\n", b",") + b"]")
+    return parsed
+
+
 class DictMaker:
     """Converts frames of one schema to lists of dicts of JSON values.
 
@@ -208,8 +218,7 @@ class _ViaJson:
                 text = data.decode()  # every line: {"name":"<text>"}\n, of one length
                 size = width - self.prefix - 3
                 return [text[i:i + size] for i in range(self.prefix, len(text), width)]
-        rows = orjson.loads(b"[" + data[:-1].replace(b"\n", b",") + b"]")
-        return [row[self.name] for row in rows]
+        return [row[self.name] for row in parse_lines(data)]
 
 
-__all__ = ["CHUNK", "DictMaker"]
+__all__ = ["CHUNK", "DictMaker", "parse_lines"]

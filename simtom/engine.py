@@ -212,6 +212,14 @@ class Engine:
                       _generator=pl.String())
         return pl.Schema(schema)
 
+    def next_count(self, position: Position, size: int) -> int:
+        """Records in the block after ``position``: ``size``, or fewer up to total_records
+        (0 when the stream is complete; a historical range's end shows as a short block)."""
+        total = self.scenario.total_records
+        if total is None:
+            return size
+        return max(0, min(size, total - position.record))
+
     def block(self, position: Position, n: int) -> Block:
         """Records ``position.record .. position.record + n - 1`` (fewer, and ``last``, where
         a historical range ends)."""
@@ -242,9 +250,13 @@ class Engine:
         """
         check_batch_size(batch_size)
         pos = position or self.arrivals.start()
-        stop = self.scenario.total_records if limit is None else limit
-        while stop is None or pos.record < stop:
-            n = batch_size if stop is None else min(batch_size, stop - pos.record)
+        while True:
+            if limit is None:
+                n = self.next_count(pos, batch_size)
+            else:
+                n = max(0, min(batch_size, limit - pos.record))
+            if n == 0:
+                return
             block = self.block(pos, n)
             if len(block):
                 yield block

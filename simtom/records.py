@@ -263,13 +263,18 @@ def _columns(name: str, records: list[dict[str, Any]], p: _Prepared,
         if conv is not None:
             values = [None if v is None else conv(v) for v in values]
         try:
-            if dtype == pl.Null and any(v is not None for v in values):
-                raise TypeError("not null")
-            s = pl.Series(column, values, dtype=dtype, strict=True)
+            series.append(_series(column, values, dtype))
         except Exception:
             raise _bad_value(name, column, dtype, values, first, p) from None
-        series.append(s)
     return pl.DataFrame(series, height=len(records))
+
+
+def _series(column: str, values: list[Any], dtype: pl.DataType) -> pl.Series:
+    """The column's values as its dtype, strictly (polars would quietly null a Null column's
+    values, so that case is checked here)."""
+    if dtype == pl.Null and any(v is not None for v in values):
+        raise TypeError("a value in a column of nulls")
+    return pl.Series(column, values, dtype=dtype, strict=True)
 
 
 def _bad_value(name: str, column: str, dtype: pl.DataType, values: list[Any], first: int,
@@ -277,9 +282,7 @@ def _bad_value(name: str, column: str, dtype: pl.DataType, values: list[Any], fi
     """The first value of ``column`` that does not fit ``dtype``."""
     for i, v in enumerate(values):
         try:
-            if dtype == pl.Null and v is not None:
-                raise TypeError("not null")
-            pl.Series(column, [v], dtype=dtype, strict=True)
+            _series(column, [v], dtype)
         except Exception:
             source = "declared" if p.instance.schema is not None else \
                 f"inferred from the first {PROBE} records"

@@ -104,11 +104,7 @@ class Stream:
         return f"retry: {RETRY_MS}\n: {note}\n\n".encode()
 
     def batch_size(self) -> int:
-        largest = self.engine.generator.stream_batch or UNPACED_BATCH
-        if not self.paced:
-            return largest
-        size = int(self.scenario.rate_per_second * PACED_BLOCK_SECONDS)
-        return max(MIN_PACED_BATCH, min(largest, size))
+        return batch_size(self.engine, paced=self.paced)
 
     def sample(self, n: int = 4) -> bytes:
         """The first ``n`` records' bytes, made synchronously (used to warm the kernels)."""
@@ -141,6 +137,16 @@ class Stream:
                     yield item.data.slice(lo, hi)
         finally:
             producer.close()
+
+
+def batch_size(engine: Engine, *, paced: bool) -> int:
+    """Records per block of a stream: the generator's or the default unpaced size; paced,
+    about PACED_BLOCK_SECONDS of records (at least MIN_PACED_BATCH)."""
+    largest = engine.generator.stream_batch or UNPACED_BATCH
+    if not paced:
+        return largest
+    size = int(engine.scenario.rate_per_second * PACED_BLOCK_SECONDS)
+    return max(MIN_PACED_BATCH, min(largest, size))
 
 
 #: Largest piece of an unpaced block handed to the server at once: the HTTP layer copies each
@@ -210,10 +216,9 @@ class _Producer:
         return self.encoder.encode(block.frame, id_parts=parts, id_suffix=self.suffix)
 
     def _generate(self, position: Position) -> asyncio.Future[Block] | None:
-        total = self.stream.scenario.total_records
-        if total is not None and position.record >= total:
+        n = self.stream.engine.next_count(position, self.batch)
+        if n == 0:
             return None
-        n = self.batch if total is None else min(self.batch, total - position.record)
         return asyncio.ensure_future(asyncio.to_thread(self.stream.engine.block, position, n))
 
     async def _run(self) -> None:

@@ -15,9 +15,9 @@ import polars as pl
 import pytest
 
 import simtom
-from simtom import aio
 from simtom.core.generator import BaseGenerator, GeneratorConfig, register_generator
 from simtom.core.registry import PluginRegistry, discover_generators
+from simtom.dicts import parse_lines
 from simtom.generators.ecommerce.bnpl import BNPLConfig, BNPLGenerator
 from simtom.streams import open_stream
 
@@ -308,5 +308,5 @@ def test_builtin_discovery_imports_the_bnpl_module() -> None:
 
 
 def test_parse_lines() -> None:
-    assert aio.parse_lines(b"") == []
-    assert aio.parse_lines(b'{"a":1}\n{"a":"x\\ny"}\n') == [{"a": 1}, {"a": "x\ny"}]
+    assert parse_lines(b"") == []
+    assert parse_lines(b'{"a":1}\n{"a":"x\\ny"}\n') == [{"a": 1}, {"a": "x\ny"}]
