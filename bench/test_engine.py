@@ -111,6 +111,25 @@ def test_frame_faults(benchmark: Any, figures: Figures, warm: None) -> None:
                   fmt="{:.2f}")
 
 
+@pytest.mark.benchmark(group="frame")
+def test_frame_drift(benchmark: Any, figures: Figures, warm: None) -> None:
+    """1M rows with linear drift on every target (covariate, prior, concept), ramping over the
+    whole range, and the _drift column: every record drifted by its own intensity."""
+    options = {"n": FRAME_N, "seed": 42, "drift_type": "linear", "drift_strength": 0.5,
+               "drift_column": True}
+    df = benchmark.pedantic(simtom.frame, args=("bnpl",), kwargs=options, rounds=5,
+                            warmup_rounds=1)
+    assert df.height == FRAME_N and df["_drift"].max() > 0.49
+    best = best_seconds(benchmark)
+    if best:
+        figures.add("frame.drift_rows_per_s", "frame",
+                    "simtom.frame 1M rows, linear drift on every target", FRAME_N / best,
+                    "rows/s", benchmark=benchmark)
+    figures.ratio("frame.drift_share", "frame", "drift ÷ plain frame rows/s",
+                  "frame.drift_rows_per_s", "frame.simtom_rows_per_s", benchmark,
+                  fmt="{:.2f}")
+
+
 # -- arrivals: the arrival kernel alone -----------------------------------------------------------
 
 @pytest.mark.benchmark(group="arrivals")

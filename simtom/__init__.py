@@ -14,7 +14,7 @@ from .errors import (
     UnknownFieldError,
     UnknownGeneratorError,
 )
-from .frames import frame, iter_frames, scenario
+from .frames import drift_schedule, frame, iter_frames, scenario
 from .registry import BlockGenerator, available, register
 
 try:
@@ -34,6 +34,7 @@ __all__ = [
     "UnknownGeneratorError",
     "__version__",
     "available",
+    "drift_schedule",
     "frame",
     "iter_frames",
     "register",

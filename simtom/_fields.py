@@ -11,7 +11,7 @@ from typing import Any
 
 from .errors import ConfigError, NotSupportedError, UnknownFieldError
 
-Kind = str  # number integer boolean string enum hours instant date names weights
+Kind = str  # number integer boolean string enum hours instant moment date names weights
 
 
 @dataclass(frozen=True)
@@ -60,8 +60,12 @@ class Field:
             parts.append('an ISO 8601 date or date-time, or "now"')
         elif self.kind == "date":
             parts.append("a date (YYYY-MM-DD)")
+        elif self.kind == "names" and self.choices:
+            parts.append("a list of distinct names from " + ", ".join(self.choices))
         elif self.kind == "names":
             parts.append("a list of distinct field names")
+        elif self.kind == "moment":
+            parts.append("an ISO 8601 instant, or seconds (>= 0) after the start")
         elif self.kind == "weights":
             parts.append("an object with non-negative weights for " + ", ".join(self.keys))
         if self.nullable:
@@ -109,11 +113,19 @@ class Field:
         elif self.kind == "date":
             schema.update(type="string", format="date")
         elif self.kind == "names":
-            schema.update(type="array", uniqueItems=True, items={"type": "string"})
+            items: dict[str, Any] = {"type": "string"}
+            if self.choices:
+                items["enum"] = list(self.choices)
+            schema.update(type="array", uniqueItems=True, items=items)
+        elif self.kind == "moment":
+            schema["anyOf"] = [{"type": "string", "format": "date-time"},
+                               {"type": "number", "minimum": 0}]
+            if self.nullable:
+                schema["anyOf"].append({"type": "null"})
         elif self.kind == "weights":
             schema.update(type="object", additionalProperties=False,
                           properties={k: {"type": "number", "minimum": 0} for k in self.keys})
-        if self.nullable:
+        if self.nullable and "anyOf" not in schema:
             schema["type"] = [schema.get("type", "string"), "null"]
         if self.default is not None or self.nullable:
             schema["default"] = _jsonable(self.default)
@@ -220,7 +232,23 @@ def _names(spec: Field, value: Any) -> tuple[str, ...]:
     names = list(value)
     if not all(isinstance(n, str) and n for n in names) or len(set(names)) != len(names):
         raise ConfigError(spec.name, value, spec.allowed())
+    if spec.choices and any(n not in spec.choices for n in names):
+        raise ConfigError(spec.name, value, spec.allowed())
     return tuple(names)
+
+
+def _moment(spec: Field, value: Any) -> dt.datetime | float:
+    """An instant, or simulated seconds (>= 0) after the scenario's start."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        x = float(value)
+        if not math.isfinite(x) or x < 0 or x > 1e12:
+            raise ConfigError(spec.name, value, spec.allowed())
+        return x
+    if value == "now":
+        raise ConfigError(spec.name, value, spec.allowed())
+    out = _instant(spec, value)
+    assert isinstance(out, dt.datetime)
+    return out
 
 
 def _date(spec: Field, value: Any) -> dt.date:
@@ -268,17 +296,18 @@ _CHECKS: dict[str, Callable[[Field, Any], Any]] = {
     "instant": _instant,
     "date": _date,
     "names": _names,
+    "moment": _moment,
     "weights": _weights,
 }
 
 
 def closest(name: str, names: list[str]) -> str | None:
     """The valid name closest to a misspelt one, if any is close."""
-    match = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
-    if match:
-        return match[0]
     prefixed = sorted(n for n in names if len(name) >= 3 and n.startswith(name))
-    return prefixed[0] if len(prefixed) == 1 else None
+    if len(prefixed) == 1:  # a shortened name ("rate" for rate_per_second, not late_rate)
+        return prefixed[0]
+    match = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+    return match[0] if match else None
 
 
 def unknown_field(name: str, value: Any, names: list[str]) -> UnknownFieldError:

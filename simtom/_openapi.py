@@ -52,6 +52,20 @@ def document(version: str) -> dict[str, Any]:
         "413": _error("Request body too large"),
         "429": _error("Too many concurrent streams"),
     }
+    drift_params = [
+        {"name": "points", "in": "query", "schema": {"type": "integer", "minimum": 2},
+         "description": "Instants spread evenly over the scenario's span (default 101)"},
+        {"name": "at", "in": "query", "schema": {"type": "string", "format": "date-time"},
+         "description": "An instant to report (repeatable); instead of points"},
+    ]
+    drift_responses = {
+        "200": {"description": "The effective scenario and, per instant, the expected drift "
+                               "intensity overall and on each target (covariate, prior, "
+                               "concept)",
+                "content": {"application/json": {"schema": {"type": "object"}}}},
+        "400": _error("Invalid configuration (names the field)"),
+        "404": _error("Unknown generator"),
+    }
     config_body = {"oneOf": [{"$ref": f"#/components/schemas/{n}_config"} for n in names]}
     return {
         "openapi": "3.1.0",
@@ -72,6 +86,18 @@ def document(version: str) -> dict[str, Any]:
                          "responses": stream_responses},
                 "get": {"summary": "Stream records (configuration in the query, for EventSource)",
                         "parameters": stream_params, "responses": stream_responses},
+            },
+            "/drift/{name}": {
+                "get": {"summary": "The drift schedule of a configuration (in the query; "
+                                   "points=N or at=instant, repeatable)",
+                        "parameters": [name_param, *drift_params],
+                        "responses": drift_responses},
+                "post": {"summary": "The drift schedule of a configuration (JSON body; may "
+                                    "hold points or at)",
+                         "parameters": [name_param],
+                         "requestBody": {"content": {"application/json": {
+                             "schema": config_body}}},
+                         "responses": drift_responses},
             },
         },
         "components": {"schemas": schemas},

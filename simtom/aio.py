@@ -14,6 +14,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from .dicts import CHUNK, DictMaker
@@ -82,6 +83,10 @@ class _Blocks:
         self.inline = isinstance(engine.generator, RecordBlocks)
         self.pending: asyncio.Future[Block] | None = None
         self.position: Position | None = engine.arrivals.start()
+        self.start = engine.arrivals.start()  # where the next block begins
+        self.deliverer = None
+        if engine.delivers:
+            self.deliverer = engine.deliverer()
 
     def _start(self, position: Position) -> asyncio.Future[Block] | None:
         n = self.engine.next_count(position, self.size)
@@ -95,6 +100,19 @@ class _Blocks:
         return self
 
     async def __anext__(self) -> Block:
+        if self.deliverer is None:
+            return await self._next()
+        while True:  # a block may release nothing (its records are held back)
+            start = self.start
+            block = await self._next()
+            self.start = block.end
+            final = block.last or self.engine.next_count(block.end, self.size) == 0
+            out = self.deliverer.push(block, start, final=final)
+            if out.frame.height:
+                return Block(block.first, out.frame, block.end, out.times,
+                             np.zeros(out.times.shape[0], np.int64), block.last, out.ids)
+
+    async def _next(self) -> Block:
         if self.inline:
             n = 0 if self.position is None else self.engine.next_count(self.position, self.size)
             if not n or self.position is None:

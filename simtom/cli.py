@@ -12,6 +12,8 @@ import threading
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
+import polars as pl
+
 from . import __version__, registry
 from .errors import ConfigError, SimtomError
 from .frames import DEFAULT_BATCH, _scenario
@@ -144,6 +146,20 @@ def _stream(args: argparse.Namespace) -> int:
     return 0
 
 
+def _drift(args: argparse.Namespace) -> int:
+    from .drift import schedule
+
+    scenario = _scenario(args.generator, args.n, args.seed, _options(args), need_n=False)
+    table = schedule(scenario, registry.get(args.generator), at=args.at, points=args.points)
+    if args.format == "json":
+        rows = table.with_columns(pl.col("time").dt.to_string("%Y-%m-%dT%H:%M:%S%.6fZ"))
+        print(json.dumps({"scenario": scenario.to_dict(), "schedule": rows.to_dicts()},
+                         indent=2))
+    else:
+        sys.stdout.write(table.write_csv())
+    return 0
+
+
 def _generators(args: argparse.Namespace) -> int:
     gens = list(registry.generators())
     if args.json:
@@ -214,6 +230,17 @@ def build_parser() -> argparse.ArgumentParser:
     _scenario_arguments(stm)
     stm.add_argument("--last-event-id", help="resume just after this SSE event id")
     stm.set_defaults(func=_stream)
+
+    dft = sub.add_parser("drift", help="print a configuration's drift schedule")
+    dft.add_argument("generator", help="generator name (see `simtom generators`)")
+    dft.add_argument("-n", type=int, help="records (with the rate, sets the span that drift's "
+                     "defaults are relative to; default: one simulated day)")
+    dft.add_argument("--points", type=int, help="instants spread over the span (default 101)")
+    dft.add_argument("--at", action="append", help="an instant to report (repeatable)")
+    dft.add_argument("--format", choices=("csv", "json"), default="csv",
+                     help="csv (default) or json with the effective scenario")
+    _scenario_arguments(dft)
+    dft.set_defaults(func=_drift)
 
     lst = sub.add_parser("generators", help="list the registered generators")
     lst.add_argument("--json", action="store_true", help="with each config's JSON Schema")

@@ -21,14 +21,19 @@ from .errors import ConfigError
 #: ``frame("bnpl", n=..., seed=42)`` is the same dataset today and next year.
 DEFAULT_START = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
 
+DRIFT_TYPES = ("none", "linear", "seasonal", "sudden", "gradual")
+DRIFT_TARGETS = ("covariate", "prior", "concept")
+#: drift_strength when a drift_type is given without one.
+DEFAULT_DRIFT_STRENGTH = 0.5
+#: The span drift's defaults are relative to, for an endless stream: one simulated day.
+ENDLESS_SPAN_S = 86_400.0
+
 #: The largest seed accepted (seeds are non-negative 63-bit integers).
 MAX_SEED = 2**63 - 1
 
 #: The slowest simulated traffic: one event per ~11.6 simulated days. Slower would make the
 #: arrival kernel walk millions of empty hour-long windows per event.
 MIN_SIMULATED_RATE = 1e-6
-
-_DRIFT = "the scenarios issue: controlled drift"
 
 COMMON_FIELDS: tuple[Field, ...] = (
     Field("rate_per_second", "number", 1.0,
@@ -66,11 +71,48 @@ COMMON_FIELDS: tuple[Field, ...] = (
     Field("missing_fields", "names", None,
           "Fields that go missing at missing_rate (default: the measured fields).",
           nullable=True),
-    Field("drift_type", "enum", "none", "How the data drifts over simulated time.",
-          choices=("none", "linear", "seasonal", "sudden", "gradual"), supported=False,
-          pending=_DRIFT),
-    Field("drift_strength", "number", 0.0, "Strength of the drift.", minimum=0.0, maximum=1.0,
-          supported=False, pending=_DRIFT),
+    Field("late_rate", "number", 0.0,
+          "Share of records delivered late: each by a delay of up to late_delay simulated "
+          "seconds after its event time (out of order in the stream).",
+          minimum=0.0, maximum=1.0),
+    Field("duplicate_rate", "number", 0.0,
+          "Share of records delivered twice (at-least-once delivery): the copy comes up to "
+          "late_delay simulated seconds after the event.", minimum=0.0, maximum=1.0),
+    Field("late_delay", "number", None,
+          "Longest delivery delay, simulated seconds (default 60 with late or duplicate "
+          "records).", minimum=0.0, exclusive_minimum=True, maximum=86_400.0 * 7,
+          nullable=True),
+    Field("delivery_column", "boolean", False,
+          "Add _delivered_at (simulated delivery time) and _duplicate (the second copy of a "
+          "duplicated record) columns."),
+    Field("drift_type", "enum", "none",
+          "How the data drifts over simulated time: linear (rises to full strength over "
+          "drift_duration, then holds), seasonal (a sine of period drift_period, between "
+          "-strength and +strength), sudden (full strength from drift_start on), gradual "
+          "(each record from the new concept with a probability rising over drift_duration).",
+          choices=DRIFT_TYPES),
+    Field("drift_strength", "number", None,
+          "How far the drift goes at full intensity, 0-1 (default 0.5 with a drift_type, 0 "
+          "without); what it moves is described per generator.",
+          minimum=0.0, maximum=1.0, nullable=True),
+    Field("drift_targets", "names", None,
+          "What drifts: any of covariate (feature distributions), prior (the label's base "
+          "rate), concept (how features relate to the label). Default: every target the "
+          "generator supports.", nullable=True, choices=DRIFT_TARGETS),
+    Field("drift_start", "moment", None,
+          "When drift begins: an ISO 8601 instant of simulated time, or simulated seconds after "
+          "the start. Default: the start (linear, seasonal), a third of the scenario's span "
+          "(gradual), half of it (sudden).", nullable=True),
+    Field("drift_duration", "number", None,
+          "linear and gradual: simulated seconds from drift_start to full strength. Default: "
+          "to the end of the span (linear), a third of the span (gradual).",
+          minimum=0.0, exclusive_minimum=True, maximum=1e12, nullable=True),
+    Field("drift_period", "number", None,
+          "seasonal: simulated seconds of one cycle. Default: half the scenario's span.",
+          minimum=0.0, exclusive_minimum=True, maximum=1e12, nullable=True),
+    Field("drift_column", "boolean", False,
+          "Add a _drift column: each record's drift intensity (strength x the schedule's "
+          "shape; 0 where nothing drifts)."),
     Field("start_date", "date", None,
           "First day (UTC) of a historical range: with end_date, the records of every day "
           "from start_date to end_date, by the calendar volume model.", nullable=True),
@@ -79,10 +121,15 @@ COMMON_FIELDS: tuple[Field, ...] = (
     Field("base_daily_volume", "integer", 1000,
           "Historical mode: records on a plain day (every calendar factor 1); the calendar "
           "scales each day.", minimum=1, maximum=10**10),
+    Field("calendar_effects", "boolean", None,
+          "Scale each simulated day's volume by the calendar (day of week, paycheck week, "
+          "month, holidays and shopping events, daily noise). Default: on in historical mode; "
+          "off in real time, where true multiplies rate_per_second by the day's factor.",
+          nullable=True),
     Field("include_holiday_patterns", "boolean", True,
-          "Historical mode: apply the holiday and shopping-event factors."),
+          "With the calendar: apply the holiday and shopping-event factors."),
     Field("weekend_multiplier", "number", None,
-          "Historical mode: the Saturday and Sunday factor (default: 0.85 and 0.70).",
+          "With the calendar: the Saturday and Sunday factor (default: 0.85 and 0.70).",
           minimum=0.0, maximum=10.0, nullable=True),
     Field("start_time", "instant", None,
           'Simulated time of the first window: an ISO 8601 instant or "now". Default: '
@@ -115,11 +162,21 @@ class Scenario:
     noise_level: float = 0.0
     missing_rate: float = 0.0
     missing_fields: tuple[str, ...] | None = None
+    late_rate: float = 0.0
+    duplicate_rate: float = 0.0
+    late_delay: float | None = None
+    delivery_column: bool = False
     drift_type: str = "none"
     drift_strength: float = 0.0
+    drift_targets: tuple[str, ...] | None = None
+    drift_start: dt.datetime | None = None
+    drift_duration: float | None = None
+    drift_period: float | None = None
+    drift_column: bool = False
     start_date: Any = None
     end_date: Any = None
     base_daily_volume: int = 1000
+    calendar_effects: bool = False
     include_holiday_patterns: bool = True
     weekend_multiplier: float | None = None
     start_time: Any = None
@@ -205,17 +262,26 @@ def make_scenario(
 
     if values["start_date"] is not None or values["end_date"] is not None:
         _historical(values, given)
+        if values["calendar_effects"] is None:
+            values["calendar_effects"] = True
     else:
-        for name in HISTORICAL_ONLY:
+        values["calendar_effects"] = bool(values["calendar_effects"])
+        name = "base_daily_volume"
+        if name in given and values[name] != specs[name].default:
+            raise ConfigError(name, given[name], "a value only with start_date and end_date "
+                              "(it sets historical mode's volume)")
+    if not values["calendar_effects"]:
+        for name in CALENDAR_ONLY:
             if name in given and values[name] != specs[name].default:
-                raise ConfigError(name, given[name], "a value only with start_date and end_date "
-                                  "(it sets historical mode's calendar)")
+                raise ConfigError(name, given[name], "a value only with the calendar (a date "
+                                  "range, or calendar_effects: true)")
     if values["noise_level"] > 0 and values["noise_type"] == "none":
         raise ConfigError("noise_level", given["noise_level"],
                           "0 unless noise_type is gaussian, uniform or outliers")
     if values["missing_fields"] is not None and values["missing_rate"] == 0:
         raise ConfigError("missing_fields", given["missing_fields"],
                           "null unless missing_rate is above 0")
+    _delivery(values, given)
     simulated = values["rate_per_second"] / values["time_compression"]
     if simulated < MIN_SIMULATED_RATE:
         msg = (f"time_compression: got {values['time_compression']!r} with rate_per_second "
@@ -238,14 +304,15 @@ def make_scenario(
         start = DEFAULT_START
     else:
         start = start_time
+    _drift(values, given, start)
     common = {f.name for f in COMMON_FIELDS}
     options = {name: values.pop(name) for name in list(values) if name not in common}
     return Scenario(generator=generator, seed=seed, seed_chosen=seed_chosen, start=start,
                     options=options, **values)
 
 
-#: Options that only mean something in historical mode.
-HISTORICAL_ONLY = ("base_daily_volume", "include_holiday_patterns", "weekend_multiplier")
+#: Options that only mean something with the calendar.
+CALENDAR_ONLY = ("include_holiday_patterns", "weekend_multiplier")
 #: Default pacing of a historical range: one simulated day per wall-clock second.
 HISTORICAL_COMPRESSION = 86_400.0
 
@@ -285,6 +352,87 @@ def _historical(values: dict[str, Any], given: Mapping[str, Any]) -> None:
         if "time_compression" not in given:
             values["time_compression"] = HISTORICAL_COMPRESSION
         values["rate_per_second"] = simulated * values["time_compression"]
+
+
+#: Delivery faults hold late records back; at most this many may be waiting at once
+#: (expected: simulated rate x late_delay x (late_rate + duplicate_rate)).
+MAX_HELD = 2_000_000
+DEFAULT_LATE_DELAY = 60.0
+
+
+def _delivery(values: dict[str, Any], given: Mapping[str, Any]) -> None:
+    """Check the delivery faults: late_delay only with them, and a bounded holdback."""
+    rates = values["late_rate"] + values["duplicate_rate"]
+    if rates == 0:
+        if values["late_delay"] is not None:
+            raise ConfigError("late_delay", given["late_delay"],
+                              "null unless late_rate or duplicate_rate is above 0")
+        return
+    if values["late_delay"] is None:
+        values["late_delay"] = DEFAULT_LATE_DELAY
+    simulated = values["rate_per_second"] / values["time_compression"]
+    if values["end_date"] is not None:
+        simulated = values["base_daily_volume"] * 3.0 / 86_400.0  # the busiest days
+    held = simulated * values["late_delay"] * rates
+    if held > MAX_HELD:
+        limit = MAX_HELD / (simulated * rates)
+        raise ConfigError("late_delay", values["late_delay"],
+                          f"at most {limit:.6g} s at this rate (late records are held back "
+                          f"until due: about {held:.3g} at once, the limit is {MAX_HELD:,})")
+
+
+def span_seconds(values: Mapping[str, Any], start: dt.datetime) -> float:
+    """The simulated seconds a scenario spans: its date range, the expected time of its
+    total_records at its mean rate, or (endless) one simulated day."""
+    if values["end_date"] is not None:
+        end = dt.datetime.combine(values["end_date"], dt.time(0), dt.timezone.utc)
+        return (end - start).total_seconds() + 86_400.0
+    if values["total_records"]:
+        return float(values["total_records"] * values["time_compression"]
+                     / values["rate_per_second"])
+    return ENDLESS_SPAN_S
+
+
+def _drift(values: dict[str, Any], given: Mapping[str, Any], start: dt.datetime) -> None:
+    """Check the drift options and resolve their defaults (relative to the scenario's span)
+    into absolute values, so the effective schedule is reported with the scenario."""
+    kind = values["drift_type"]
+    if kind == "none":
+        for name in ("drift_strength", "drift_targets", "drift_start", "drift_duration",
+                     "drift_period"):
+            if given.get(name) not in (None, 0, 0.0):
+                raise ConfigError(name, given[name], "null unless drift_type is linear, "
+                                  "seasonal, sudden or gradual")
+        values["drift_strength"] = 0.0
+        return
+    if values["drift_strength"] is None:
+        values["drift_strength"] = DEFAULT_DRIFT_STRENGTH
+    if values["drift_targets"] is not None and not values["drift_targets"]:
+        raise ConfigError("drift_targets", given["drift_targets"],
+                          f"a non-empty list of {', '.join(DRIFT_TARGETS)}")
+    ramp = kind in ("linear", "gradual")
+    if values["drift_duration"] is not None and not ramp:
+        raise ConfigError("drift_duration", given["drift_duration"],
+                          f"null with drift_type {kind!r} (it sets linear and gradual ramps; "
+                          "seasonal drift takes drift_period)")
+    if values["drift_period"] is not None and kind != "seasonal":
+        raise ConfigError("drift_period", given["drift_period"],
+                          f"null with drift_type {kind!r} (only seasonal drift has a period)")
+    span = span_seconds(values, start)
+    at = values["drift_start"]
+    if at is None:
+        offset = {"linear": 0.0, "seasonal": 0.0, "gradual": span / 3, "sudden": span / 2}[kind]
+        at = start + dt.timedelta(microseconds=round(offset * 1e6))
+    elif not isinstance(at, dt.datetime):
+        at = start + dt.timedelta(microseconds=round(at * 1e6))
+    values["drift_start"] = at
+    if kind == "linear" and values["drift_duration"] is None:
+        left = span - (at - start).total_seconds()
+        values["drift_duration"] = left if left > 0 else span
+    elif kind == "gradual" and values["drift_duration"] is None:
+        values["drift_duration"] = span / 3
+    elif kind == "seasonal" and values["drift_period"] is None:
+        values["drift_period"] = span / 2
 
 
 def config_schema(option_fields: Sequence[Field] = (), *, title: str = "") -> dict[str, Any]:

@@ -18,6 +18,7 @@ import polars as pl
 from simtom_kernels import arrivals as A
 
 from . import calendar
+from . import drift as drift_
 from .config import Scenario
 from .errors import ConfigError
 from .faults import Faults
@@ -34,6 +35,7 @@ WINDOW_LADDER = tuple(
 WINDOW_TARGET = 64.0
 #: The largest block the engine fills in one kernel call.
 MAX_BATCH = 1 << 24
+US_PER_DAY = 86_400_000_000
 
 
 @dataclass(frozen=True)
@@ -71,11 +73,12 @@ class Arrivals:
     def __init__(self, scenario: Scenario) -> None:
         self.seed = np.int64(scenario.seed)
         self.start_us = scenario.start_us
-        # a historical range is a calendar-driven Poisson process whatever the pattern (uniform
+        # a historical range or a calendar is a Poisson process whatever the pattern (uniform
         # spacing cannot follow a calendar); burst still clusters it
         self.pattern = scenario.arrival_pattern
-        if scenario.historical and self.pattern == "uniform":
+        if (scenario.historical or scenario.calendar_effects) and self.pattern == "uniform":
             self.pattern = "poisson"
+        self.scenario = scenario
         self.day0 = np.int64(0)
         self.day_factors = np.empty(0)
         self.end_window = np.int64(-1)
@@ -93,14 +96,23 @@ class Arrivals:
             norm = p * intensity + (1.0 - p)
             self.burst_probability = p
             self.burst_high, self.burst_low = intensity / norm, 1.0 / norm
+        #: A real-time stream with the calendar: the day table grows as the stream goes on.
+        self.growing = scenario.calendar_effects and not scenario.historical
         if scenario.historical:
             first, last = scenario.start_date, scenario.end_date
             self.day0 = np.int64((first - calendar.EPOCH).days)
-            self.day_factors = day_factors(first, last, scenario.seed,
-                                           scenario.include_holiday_patterns,
-                                           scenario.weekend_multiplier)
+            if scenario.calendar_effects:
+                self.day_factors = day_factors(first, last, scenario.seed,
+                                               scenario.include_holiday_patterns,
+                                               scenario.weekend_multiplier)
             assert scenario.end_us is not None and scenario.end_us % self.window_us == 0
             self.end_window = np.int64(scenario.end_us // self.window_us)
+        elif self.growing:
+            self.day0 = np.int64(self.start_us // US_PER_DAY)
+            days = 31.0
+            if scenario.total_records:  # enough for the expected span, in one table
+                days = max(days, 1.5 * scenario.total_records / scenario.simulated_rate / 86_400)
+            self._grow(int(min(days, 36_525.0)) + 2)
 
     def start(self) -> Position:
         return Position(0, self.start_us // self.window_us, 0)
@@ -131,12 +143,32 @@ class Arrivals:
                                np.int64(position.record), out)
             slots[:] = 0
             return Position(position.record + n, 0, 0), n
-        window, index, filled = A.arrivals(
-            self.seed, np.int64(self.start_us), np.int64(position.window),
-            np.int64(position.index), out, slots, np.int64(self.window_us), self.base_mean,
-            self.profile, self.burst_probability, self.burst_high, self.burst_low, self.day0,
-            self.day_factors, self.end_window)
-        return Position(position.record + int(filled), int(window), int(index)), int(filled)
+        window, index = position.window, position.index
+        done = 0
+        while True:
+            table = self.day_factors
+            end_window = self.end_window
+            if self.growing:  # up to the end of the table, then grow it and go on
+                end_window = np.int64((int(self.day0) + table.shape[0]) * US_PER_DAY
+                                      // self.window_us)
+            window, index, filled = A.arrivals(
+                self.seed, np.int64(self.start_us), np.int64(window), np.int64(index),
+                out[done:], slots[done:], np.int64(self.window_us), self.base_mean, self.profile,
+                self.burst_probability, self.burst_high, self.burst_low, self.day0, table,
+                end_window)
+            done += int(filled)
+            if done == n or not self.growing:
+                break
+            self._grow(2 * table.shape[0])
+        return Position(position.record + done, int(window), int(index)), done
+
+    def _grow(self, days: int) -> None:
+        """Extend a real-time calendar's day table to ``days`` days from the first (a day's
+        factor depends only on the seed and the day, so growing never changes a record)."""
+        s = self.scenario
+        first = calendar.EPOCH + dt.timedelta(days=int(self.day0))
+        self.day_factors = day_factors(first, first + dt.timedelta(days=days - 1), s.seed,
+                                       s.include_holiday_patterns, s.weekend_multiplier)
 
     def exhausted(self, position: Position) -> bool:
         """True when no event follows ``position`` (only at the end of a historical range)."""
@@ -190,6 +222,9 @@ class Block:
     times: np.ndarray
     slots: np.ndarray
     last: bool = False
+    #: Delivery faults on: the items' SSE id parts (see ``delivery``), ``frame`` holds the
+    #: items released by this block in delivery order and ``times`` their delivery times.
+    ids: np.ndarray | None = None
 
     def __len__(self) -> int:
         return self.end.record - self.first
@@ -203,13 +238,27 @@ class Engine:
         self.generator = generator or get(scenario.generator)
         self.arrivals = Arrivals(scenario)
         self._prepared: Any = self.generator.prepare(scenario)
-        faults = Faults(scenario, self.generator, self.generator.schema(scenario))
+        schema = self.generator.schema(scenario)
+        faults = Faults(scenario, self.generator, schema)
         self.faults = faults if faults.active else None
+        self.drift = drift_.plan(scenario, self.generator)
+        self.level_drift = None
+        if self.drift.active and not self.generator.drift_targets:
+            self.level_drift = drift_.LevelDrift(scenario, self.drift, faults.measured, schema)
+        self.drift_column = scenario.drift_column
+        #: Records go through a delivery hold-back: late or duplicated ones, or the columns.
+        self.delivers = (scenario.late_rate > 0 or scenario.duplicate_rate > 0
+                         or scenario.delivery_column)
 
     def schema(self) -> pl.Schema:
         schema = dict(self.generator.schema(self.scenario))
         schema.update(_timestamp=pl.Datetime("us", "UTC"), _record_id=pl.Int64(),
                       _generator=pl.String())
+        if self.drift_column:
+            schema["_drift"] = pl.Float64()
+        if self.scenario.delivery_column:
+            schema["_delivered_at"] = pl.Datetime("us", "UTC")
+            schema["_duplicate"] = pl.Boolean()
         return pl.Schema(schema)
 
     def next_count(self, position: Position, size: int) -> int:
@@ -232,12 +281,20 @@ class Engine:
             times, slots = times[:n].copy(), slots[:n].copy()
         frame = self.generator.fill(self.scenario, self._prepared, position.record, times)
         first = position.record
+        intensity = None
+        if self.level_drift is not None or self.drift_column:
+            intensity = self.drift.intensities(self.scenario.seed, first, times)
+        if self.level_drift is not None:
+            assert intensity is not None
+            frame = self.level_drift.apply(frame, first, intensity)
         if self.faults is not None:
             frame = self.faults.apply(frame, first)
+        extra = [pl.Series("_drift", intensity)] if self.drift_column else []
         frame = frame.with_columns(
             pl.Series("_timestamp", times).cast(pl.Datetime("us", "UTC")),
             pl.int_range(first, first + n, dtype=pl.Int64).alias("_record_id"),
             pl.lit(self.generator.name, dtype=pl.String).alias("_generator"),
+            *extra,
         )
         return Block(first, frame, end, times, slots, last)
 
@@ -250,17 +307,49 @@ class Engine:
         """
         check_batch_size(batch_size)
         pos = position or self.arrivals.start()
+        if self.delivers:
+            yield from self._delivered(pos, batch_size, limit)
+            return
         while True:
-            if limit is None:
-                n = self.next_count(pos, batch_size)
-            else:
-                n = max(0, min(batch_size, limit - pos.record))
+            n = self.count(pos, batch_size, limit)
             if n == 0:
                 return
             block = self.block(pos, n)
             if len(block):
                 yield block
             if block.last:
+                return
+            pos = block.end
+
+
+    def deliverer(self, after: tuple[int, int, int] | None = None) -> Any:
+        """A hold-back for delivery faults (``delivery.Deliverer``) of this engine's stream."""
+        from .delivery import NOTHING, Deliverer
+
+        return Deliverer(self.scenario, windowed=self.arrivals.pattern != "uniform",
+                         first_window=self.arrivals.start().window, after=after or NOTHING)
+
+    def count(self, position: Position, size: int, limit: int | None) -> int:
+        """Records in the next block: ``next_count``, or up to ``limit`` when given."""
+        if limit is None:
+            return self.next_count(position, size)
+        return max(0, min(size, limit - position.record))
+
+    def _delivered(self, pos: Position, batch_size: int,
+                   limit: int | None) -> Iterator[Block]:
+        """``blocks`` with delivery faults: each block's released items, in delivery order."""
+        deliverer = self.deliverer()
+        while True:
+            n = self.count(pos, batch_size, limit)
+            if n == 0:
+                return
+            block = self.block(pos, n)
+            final = block.last or self.count(block.end, batch_size, limit) == 0
+            out = deliverer.push(block, pos, final=final)
+            if out.frame.height:
+                yield Block(block.first, out.frame, block.end, out.times,
+                            np.zeros(out.times.shape[0], np.int64), block.last, out.ids)
+            if final:
                 return
             pos = block.end
 

@@ -81,8 +81,27 @@ def iter_frames(name: str, *, n: int | None = None, seed: int | None = None,
     """
     check_batch_size(batch_size)
     engine = Engine(_scenario(name, n, seed, options))
-    for block in engine.blocks(batch_size=batch_size):
-        yield block.frame
+    frames: Iterator[pl.DataFrame] = (block.frame for block in engine.blocks(
+        batch_size=batch_size))
+    if engine.delivers:  # the hold-back releases uneven pieces: cut them to batch_size
+        frames = rechunk(frames, batch_size)
+    yield from frames
+
+
+def rechunk(frames: Iterator[pl.DataFrame], size: int) -> Iterator[pl.DataFrame]:
+    """The rows of ``frames``, in order, as frames of ``size`` rows (the last may be shorter)."""
+    held: list[pl.DataFrame] = []
+    count = 0
+    for frame in frames:
+        held.append(frame)
+        count += frame.height
+        while count >= size:
+            whole = pl.concat(held, rechunk=False) if len(held) > 1 else held[0]
+            yield whole.slice(0, size)
+            rest = whole.slice(size)
+            held, count = ([rest], rest.height) if rest.height else ([], 0)
+    if count:
+        yield pl.concat(held, rechunk=False) if len(held) > 1 else held[0]
 
 
 def frame(name: str, *, n: int | None = None, seed: int | None = None,
@@ -97,6 +116,30 @@ def frame(name: str, *, n: int | None = None, seed: int | None = None,
     ('txn_00000001', 1, datetime.datetime(2025, 1, 1, 0, 0, 1, tzinfo=zoneinfo.ZoneInfo(key='UTC')))
     """
     return collect(Engine(_scenario(name, n, seed, options)), batch_size)
+
+
+def drift_schedule(name: str, *, n: int | None = None, seed: int | None = None,
+                   at: Any = None, points: int | None = None, **options: Any) -> pl.DataFrame:
+    """The drift schedule of a scenario (the same options as :func:`frame`; ``n`` or a date
+    range only set the span that drift's defaults are relative to, and may be left out).
+
+    One row per instant: ``time``, ``drift`` (the expected intensity: strength times the
+    schedule's shape) and ``covariate``, ``prior``, ``concept`` (the intensity on each target, 0
+    where it does not drift). ``at`` lists the instants (ISO 8601 or datetimes); otherwise
+    ``points`` instants (default 101) span the scenario from its start.
+
+    Examples
+    --------
+    >>> import simtom
+    >>> s = simtom.drift_schedule("bnpl", n=3600, seed=1, drift_type="sudden", points=3,
+    ...                           drift_targets=["concept"], drift_strength=0.4)
+    >>> s.select("drift", "covariate", "concept").rows()
+    [(0.0, 0.0, 0.0), (0.4, 0.0, 0.4), (0.4, 0.0, 0.4)]
+    """
+    from . import drift
+
+    s = _scenario(name, n, seed, options, need_n=False)
+    return drift.schedule(s, get(name), at=at, points=points)
 
 
 def collect(engine: Engine, batch_size: int | None = None) -> pl.DataFrame:

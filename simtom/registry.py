@@ -35,6 +35,9 @@ class BlockGenerator:
     #: Measured numeric fields, which noise may touch, and the decimals each is rounded to
     #: after it (None: unrounded). Empty: the float columns.
     measured: ClassVar[Mapping[str, int | None]] = {}
+    #: Drift targets the generator implements in ``fill`` (reading ``simtom.drift.plan``):
+    #: any of covariate, prior, concept. Empty: the engine drifts the measured fields' level.
+    drift_targets: ClassVar[tuple[str, ...]] = ()
 
     def prepare(self, scenario: Scenario) -> Any:
         """Per-scenario work done once (tables, calibration); passed back to ``fill``."""

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
+import polars as pl
 import uvicorn
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -186,6 +187,33 @@ def create_app(settings: Settings | None = None) -> Starlette:
                                release=slots.release, headers=opened.headers(),
                                media_type=opened.media_type)
 
+    async def drift(request: Request) -> Response:
+        from . import drift as drift_
+        from .config import make_scenario
+
+        name = request.path_params["name"]
+        generator = registry.get(name)
+        config = query_config(request.query_params)
+        points = config.pop("points", None)
+        at = request.query_params.getlist("at") or None
+        config.pop("at", None)
+        if request.method == "POST":
+            body = await read_json_body(request, settings.max_body)
+            for key in config:
+                if key in body:
+                    raise ConfigError(key, config[key], "given once, in the body or the query")
+            points = body.pop("points", points)
+            at = body.pop("at", at)
+            config.update(body)
+        # like a stream of this configuration: a paced one without start_time starts now
+        scenario = make_scenario(name, config, generator.options,
+                                 realtime=config.get("paced") in (None, True))
+        table = await asyncio.to_thread(drift_.schedule, scenario, generator, at=at,
+                                        points=points)
+        rows = table.with_columns(pl.col("time").dt.to_string("%Y-%m-%dT%H:%M:%S%.6fZ"))
+        return _json({"generator": name, "scenario": scenario.to_dict(),
+                      "schedule": rows.to_dicts()})
+
     async def openapi(request: Request) -> Response:
         from ._openapi import document
 
@@ -213,6 +241,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/generators", list_generators, methods=["GET"]),
         Route("/generators/{name}", one_generator, methods=["GET"]),
         Route("/stream/{name}", stream, methods=["GET", "POST"]),
+        Route("/drift/{name}", drift, methods=["GET", "POST"]),
         Route("/openapi.json", openapi, methods=["GET"]),
     ]
     async def on_bug(request: Request, exc: Exception) -> Response:
@@ -239,6 +268,8 @@ def warm() -> None:
     Record generators have nothing to compile and are skipped. A generator that fails here is
     logged and left for its requests to report; the others still serve.
     """
+    from . import drift
+    from .config import make_scenario
     from .records import RecordBlocks
 
     for gen in registry.generators():
@@ -250,6 +281,12 @@ def warm() -> None:
                     config = {"total_records": 4, "paced": False, "seed": 0,
                               "arrival_pattern": pattern}
                     open_stream(gen.name, config, fmt=fmt).sample()
+            # the scenarios' kernels too: drift (and its schedule), noise, missing values
+            faults = {"total_records": 4, "paced": False, "seed": 0, "drift_type": "gradual",
+                      "drift_column": True, "noise_type": "outliers", "noise_level": 0.1,
+                      "missing_rate": 0.1}
+            open_stream(gen.name, faults, fmt="ndjson").sample()
+            drift.schedule(make_scenario(gen.name, faults, gen.options), gen, points=2)
         except Exception as exc:
             log.warning("simtom: generator %s failed to warm up: %s: %s", gen.name,
                         type(exc).__name__, exc)

@@ -7,13 +7,17 @@ Every SSE event id names the record and what a stateless server needs to continu
 it: ``<record>.<window>.<slot>.<seed>.<start_us>.<fingerprint>`` — the record number, its arrival
 window (counted from the stream's first) and its index in that window, the seed and start (which
 the server may have chosen), and a fingerprint of the whole configuration, so an id from another
-configuration is refused instead of silently starting a different stream.
+configuration is refused instead of silently starting a different stream. With delivery faults
+(late or duplicated records) the id names the delivered item and a position to rebuild from
+instead (see ``delivery``): ``<record>.<copy>.<delivery>.<record>.<window>.<slot>`` and the same
+suffix.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import hashlib
 import itertools
 import re
@@ -43,6 +47,8 @@ RETRY_MS = 2000
 HEARTBEAT = 15.0
 
 _ID = re.compile(r"(\d{1,18})\.(\d{1,18})\.(\d{1,9})\.(\d{1,19})\.(-?\d{1,19})\.([0-9a-f]{8})")
+_DELIVERY_ID = re.compile(r"(\d{1,18})\.([01])\.(\d{1,19})\.(\d{1,18})\.(\d{1,18})\.(\d{1,9})"
+                          r"\.(\d{1,19})\.(-?\d{1,19})\.([0-9a-f]{8})")
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
 
@@ -70,10 +76,14 @@ class Stream:
     paced: bool
     position: Position
     resumed: bool
+    #: With delivery faults, resumed: the delivery key (time, record, copy) last sent.
+    after: tuple[int, int, int] | None = None
 
-    @property
+    @functools.cached_property
     def finished(self) -> bool:
         """True when the stream has no records left (a resume after the last record)."""
+        if self.after is not None:  # anything left after the item last sent?
+            return _nothing_after(self)
         total = self.scenario.total_records
         if total is not None and self.position.record >= total:
             return True
@@ -193,14 +203,23 @@ class _Producer:
         s = stream.scenario
         self.suffix = f".{s.seed}.{s.start_us}.{fingerprint(s)}".encode()
         self.batch = stream.batch_size()
+        self.deliverer = None
+        if engine.delivers:
+            self.deliverer = engine.deliverer(after=stream.after)
         self.queue: asyncio.Queue[_Encoded | BaseException | None] = asyncio.Queue(1)
         self.task: asyncio.Task[None] | None = None
 
     def _make(self, position: Position, n: int) -> _Encoded:
         """Generate and encode one block, synchronously."""
-        return self._encode_block(self.stream.engine.block(position, n))
+        return self._encode_block(self.stream.engine.block(position, n), position, True)
 
-    def _encode_block(self, block: Block) -> _Encoded:
+    def _encode_block(self, block: Block, start: Position, final: bool) -> _Encoded:
+        if self.deliverer is not None:  # what the block releases, in delivery order
+            out = self.deliverer.push(block, start, final=final)
+            if self.stream.fmt != "sse":
+                return _Encoded(self.encoder.encode(out.frame), out.times, block.end)
+            data = self.encoder.encode(out.frame, id_parts=out.ids, id_suffix=self.suffix)
+            return _Encoded(data, out.times, block.end)
         return _Encoded(self._encode(block), block.times, block.end)
 
     def _encode(self, block: Block) -> Encoded:
@@ -222,12 +241,15 @@ class _Producer:
         return asyncio.ensure_future(asyncio.to_thread(self.stream.engine.block, position, n))
 
     async def _run(self) -> None:
-        generating = self._generate(self.stream.position)
+        start = self.stream.position
+        generating = self._generate(start)
         try:
             while generating is not None:
                 block = await generating
-                encoding = asyncio.ensure_future(asyncio.to_thread(self._encode_block, block))
                 generating = None if block.last else self._generate(block.end)
+                encoding = asyncio.ensure_future(asyncio.to_thread(
+                    self._encode_block, block, start, generating is None))
+                start = block.end
                 await self.queue.put(await encoding)
             await self.queue.put(None)
         except asyncio.CancelledError:
@@ -271,8 +293,9 @@ def open_stream(name: str, config: Mapping[str, Any], *, fmt: str = "sse",
     paced = True if paced_value is None else paced_value
     config = dict(config)
     resume = _parse_id(last_event_id) if last_event_id else None
+    after = None
     if resume is not None:
-        record, window, slot, seed, start_us, fp = resume
+        record, window, slot, seed, start_us, fp, after = resume
         config.setdefault("seed", seed)
         if config.get("start_time") in (None, "now") and config.get("start_date") is None:
             start = _EPOCH + dt.timedelta(microseconds=start_us)
@@ -282,24 +305,59 @@ def open_stream(name: str, config: Mapping[str, Any], *, fmt: str = "sse",
     engine = Engine(scenario, generator)
     position = engine.arrivals.start()
     if resume is not None:
-        if fingerprint(scenario) != fp:
+        if fingerprint(scenario) != fp or engine.delivers != (after is not None):
             raise ResumeError(
                 "Last-Event-ID", last_event_id,
                 "an event id of a stream with this configuration",
                 detail=(f"Last-Event-ID: got {last_event_id!r}, an id from a stream with another "
                         "configuration; allowed: an event id of a stream with this configuration"
                         " (resend the same configuration, or drop Last-Event-ID to start anew)"))
-        position = engine.arrivals.after(record, position.window + window, slot)
-    return Stream(scenario, engine, fmt, bool(paced), position, resume is not None)
+        if after is not None:  # rebuild from the position in the id, skip what was sent
+            uniform = engine.arrivals.pattern == "uniform"
+            position = Position(record, 0 if uniform else position.window + window,
+                                0 if uniform else slot)
+            after = (after[0] + scenario.start_us, after[1], after[2])
+        else:
+            position = engine.arrivals.after(record, position.window + window, slot)
+    return Stream(scenario, engine, fmt, bool(paced), position, resume is not None, after)
 
 
-def _parse_id(value: str) -> tuple[int, int, int, int, int, str]:
+def _parse_id(value: str) -> tuple[int, int, int, int, int, str, tuple[int, int, int] | None]:
+    """Split an event id into (record, window, slot, seed, start, fingerprint, delivered):
+    for a stream with delivery faults, record/window/slot are the position to rebuild from
+    and delivered the (delivery time after the start, record, copy) of the item named."""
+    found = _DELIVERY_ID.fullmatch(value.strip())
+    if found is not None:
+        k, c, e, record, window, slot, seed, start_us = (int(g) for g in found.groups()[:8])
+        return record, window, slot, seed, start_us, found.group(9), (e, k, c)
     match = _ID.fullmatch(value.strip())
     if match is None:
         raise ConfigError("Last-Event-ID", value,
-                          "an event id sent by this server (record.window.slot.seed.start.hash)")
+                          "an event id sent by this server (record.window.slot.seed.start.hash,"
+                          " or record.copy.delivery.record.window.slot.seed.start.hash with "
+                          "late or duplicate records)")
     record, window, slot, seed, start_us = (int(g) for g in match.groups()[:5])
-    return record, window, slot, seed, start_us, match.group(6)
+    return record, window, slot, seed, start_us, match.group(6), None
+
+
+def _nothing_after(stream: Stream) -> bool:
+    """True when a resumed delivery stream has no item left after the one last sent (items
+    are rebuilt from the id's position until one is found: at most ``late_delay`` of them)."""
+    engine = stream.engine
+    deliverer = engine.deliverer(after=stream.after)
+    position = stream.position
+    size = stream.batch_size()
+    while True:
+        n = engine.next_count(position, size)
+        if n == 0:
+            return True
+        block = engine.block(position, n)
+        final = block.last or engine.next_count(block.end, size) == 0
+        if deliverer.push(block, position, final=final).frame.height:
+            return False
+        if final:
+            return True
+        position = block.end
 
 
 __all__ = ["FORMATS", "ResumeError", "Stream", "fingerprint", "open_stream"]

@@ -85,7 +85,7 @@ def test_unknown_field_without_near_name_lists_valid_names():
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("drift_type", "linear"), ("drift_strength", 0.2), ("bnpl_adoption_rate", 0.4)],
+    [("bnpl_adoption_rate", 0.4)],
 )
 def test_options_not_built_yet_are_refused_not_ignored(name, value):
     with pytest.raises(simtom.NotSupportedError) as info:

@@ -232,3 +232,70 @@ def test_cli_generates_a_range(tmp_path: Any) -> None:
     assert main(["generate", "bnpl", "--start-date", "2024-12-23", "--end-date", "2024-12-27",
                  "--daily-volume", "300", "--seed", "9", "-o", str(out), "--quiet"]) == 0
     assert pl.read_parquet(out).equals(simtom.frame("bnpl", seed=9, **RANGE))
+
+
+# --- the calendar in real time (opt-in) and a range without it ------------------------------
+
+def realtime_daily(seed: int, rate: float, days: int, batch: int,
+                   **options: Any) -> tuple[pl.DataFrame, np.ndarray]:
+    """An endless real-time stream with the calendar, read block by block for ``days`` days
+    from 2025-11-01: its daily counts joined to the calendar's factors, and every event time."""
+    from simtom.config import make_scenario
+    from simtom.engine import Engine
+    from simtom.registry import get
+
+    config = dict(seed=seed, rate_per_second=rate, calendar_effects=True,
+                  start_time="2025-11-01T00:00:00Z", **options)
+    scenario = make_scenario("bnpl", config, get("bnpl").options)  # endless
+    engine = Engine(scenario)
+    end = int(rate * 86_400 * days * 1.5)
+    times = np.concatenate([b.times for b in engine.blocks(batch_size=batch, limit=end)])
+    times = times[times < scenario.start_us + days * 86_400_000_000]
+    counts = pl.Series("date", times // 86_400_000_000).cast(pl.Date).value_counts()
+    first = dt.date(2025, 11, 1)
+    table = C.multipliers(first, first + dt.timedelta(days=days - 1), seed=seed,
+                          include_holiday_patterns=options.get("include_holiday_patterns", True),
+                          weekend_multiplier=options.get("weekend_multiplier"))
+    return table.join(counts, on="date", how="left").with_columns(pl.col("count").fill_null(0)), \
+        times
+
+
+def test_realtime_calendar_scales_each_day_and_grows_its_table() -> None:
+    """100 days of an endless stream: past the first 31-day table, so it grows (twice); the
+    days' counts are Poisson around rate x 86,400 x factor, z within sampling error; and the
+    table's growth does not depend on the block size."""
+    rate = 0.02  # 1,728 on a plain day
+    table, times = realtime_daily(9, rate, 100, 4_096)
+    expected = rate * 86_400 * table["factor"].to_numpy()
+    z = (table["count"].to_numpy() - expected) / np.sqrt(expected)
+    assert abs(z.mean()) < 0.4 and 0.75 < z.std() < 1.25  # 100 days: se 0.1 and ~0.07
+    thanksgiving = table.filter(pl.col("date") == dt.date(2025, 11, 27))
+    black_friday = table.filter(pl.col("date") == dt.date(2025, 11, 28))
+    assert black_friday["count"][0] > 5 * thanksgiving["count"][0]
+    _, again = realtime_daily(9, rate, 100, 777)
+    assert np.array_equal(times, again)
+
+
+def test_realtime_rate_is_plain_without_the_calendar() -> None:
+    df = simtom.frame("bnpl", n=20_000, seed=2, arrival_pattern="poisson", rate_per_second=0.1,
+                      start_time="2025-11-27T00:00:00Z")  # Thanksgiving: no 0.2 factor
+    first_day = df.filter(pl.col("_timestamp").dt.date() == dt.date(2025, 11, 27)).height
+    assert abs(first_day - 8_640) < 4 * math.sqrt(8_640)
+
+
+def test_a_range_without_the_calendar_is_flat() -> None:
+    df = simtom.frame("bnpl", seed=3, start_date="2025-11-26", end_date="2025-11-30",
+                      base_daily_volume=4_000, calendar_effects=False)
+    counts = df.group_by(pl.col("_timestamp").dt.date()).len()["len"].to_numpy().astype(int)
+    assert len(counts) == 5 and np.all(np.abs(counts - 4_000) < 4 * math.sqrt(4_000))
+
+
+@pytest.mark.parametrize(("options", "field"), [
+    ({"weekend_multiplier": 0.5, "calendar_effects": False}, "weekend_multiplier"),
+    ({"base_daily_volume": 100, "calendar_effects": True}, "base_daily_volume"),
+    ({"calendar_effects": "yes"}, "calendar_effects"),
+])
+def test_calendar_errors(options: dict[str, Any], field: str) -> None:
+    with pytest.raises(simtom.ConfigError) as info:
+        simtom.scenario("bnpl", n=10, **options)
+    assert info.value.field == field

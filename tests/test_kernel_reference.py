@@ -143,6 +143,17 @@ def py_categorical(base: int, draw: int, row: list[float]) -> int:
     return i
 
 
+def py_drifted(base: int, draw: int, tables: list[list[float]], row: int, drift_row: int,
+               a: float) -> int:
+    """A categorical draw from the mixture of a cumulative row with its drift row (weight a)
+    or, for a < 0, its mirror row (the next one, weight |a|)."""
+    if a == 0:
+        return py_categorical(base, draw, tables[row])
+    other = tables[drift_row] if a > 0 else tables[drift_row + 1]
+    w = abs(a)
+    return py_categorical(base, draw, [(1 - w) * p + w * q for p, q in zip(tables[row], other)])
+
+
 def py_poisson(base: int, lam: float) -> int:
     """Poisson draw: inversion below 10 (draw 0), Hörmann's PTRS from 10 (draws 0, 1, 2, ...)."""
     if lam <= 0.0:
@@ -665,6 +676,9 @@ INCOME_RISK = (0.9, 0.7, 0.5, 0.3, 0.1)
 PRODUCT_RISK = (0.2, 0.5, 0.8)
 SCENARIO_RISK = (0.1, 0.5, 0.7, 0.95)
 ADDRESS_LOGIT = (0.1, 0.0, 0.2)
+NEW_AGE = (0.9, 0.4, 0.0, -0.3, -0.6)
+NEW_CATEGORY = (0.6, -0.2, 0.1, -0.5, 0.0)
+NEW_PROVIDER = (0.0, 0.2, 0.5, 0.9)
 
 CODE_ROWS = {"age": K.C_AGE, "income": K.C_INCOME, "credit": K.C_CREDIT,
              "verification": K.C_VERIFICATION, "address": K.C_ADDRESS, "state": K.C_STATE,
@@ -678,7 +692,29 @@ INT_ROWS = {"customer": K.I_CUSTOMER, "product": K.I_PRODUCT, "device": K.I_DEVI
             "comparison": K.I_COMPARISON, "site_time": K.I_SITE_TIME,
             "days_missed": K.I_DAYS_MISSED}
 FLOAT_ROWS = {"amount": K.X_AMOUNT, "first_payment": K.X_FIRST_PAYMENT,
-              "risk_score": K.X_RISK_SCORE, "utilization": K.X_UTILIZATION, "logit": K.X_LOGIT}
+              "risk_score": K.X_RISK_SCORE, "utilization": K.X_UTILIZATION, "logit": K.X_LOGIT,
+              "observed": K.X_OBSERVED, "new": K.X_NEW, "stress": K.X_STRESS}
+STREAM_DRIFT = 208
+DRIFT_KINDS = {"linear": 1, "seasonal": 2, "sudden": 3, "gradual": 4}
+
+
+def py_drift_shape(kind: int, t: int, t0: int, scale: float, u: float) -> float:
+    """The schedule's shape at t as documented: 0 before t0; linear ramp to 1 over scale;
+    sine of period scale; 1 from t0 (sudden); gradual: 1 with probability of the ramp."""
+    if kind == 0 or t < t0:
+        return 0.0
+    x = (t - t0) / scale
+    if kind == 1:
+        return min(x, 1.0)
+    if kind == 2:
+        return math.sin(2.0 * math.pi * (x - math.floor(x)))
+    if kind == 3:
+        return 1.0
+    return 1.0 if u < min(x, 1.0) else 0.0
+
+
+def py_level(a: float) -> float:
+    return 1.0 + a if a >= 0 else 1.0 / (1.0 - a)
 FLAG_ROWS = {"eligible": K.B_ELIGIBLE, "trusted": K.B_TRUSTED, "default": K.B_DEFAULT}
 
 
@@ -716,8 +752,13 @@ def ref_record(seed: int, k: int, t: int, start_us: int, tables: list[list[float
                fp: list[float], ip: list[int]) -> dict[str, Any]:
     """Every field of record k at event time t, recomputed from scratch."""
     f: dict[str, Any] = {}
-    sk = {s: py_stream_key(seed, s) for s in range(201, 208)}
+    sk = {s: py_stream_key(seed, s) for s in range(201, 209)}
     rb = py_key_base(sk[STREAM_RECORD], k)
+    kind, t0, scale = ip[K.I_DRIFT_KIND], ip[K.I_DRIFT_T0], fp[K.F_DRIFT_SCALE]
+    shape = py_drift_shape(kind, t, t0, scale, py_uniform(py_key_base(sk[STREAM_DRIFT], k), 0))
+    a_cov = fp[K.F_DRIFT_COVARIATE] * shape
+    a_prior = fp[K.F_DRIFT_PRIOR] * shape
+    a_concept = fp[K.F_DRIFT_CONCEPT] * shape
 
     # customer
     cust = ref_customer_of(seed, k, fp[K.F_REPEAT])
@@ -752,7 +793,9 @@ def ref_record(seed: int, k: int, t: int, start_us: int, tables: list[list[float
     # device and payment method
     device = 2 if n_devices == 2 and py_uniform(rb, 0) < 0.35 else 1
     db = py_key_base(sk[STREAM_DEVICE], cust * 4 + device)
-    device_type = py_categorical(db, 0, tables[K.T_DEVICE_TYPE])
+    a_device = fp[K.F_DRIFT_COVARIATE] * py_drift_shape(kind, anchor, t0, scale,
+                                                        py_uniform(cb, 12))
+    device_type = py_drifted(db, 0, tables, K.T_DEVICE_TYPE, K.T_DEVICE_DRIFT, a_device)
     f["device_type"] = device_type
     f["device_os"] = py_categorical(db, 1, tables[K.T_OS + device_type])
     first_seen = signup_us
@@ -769,7 +812,7 @@ def ref_record(seed: int, k: int, t: int, start_us: int, tables: list[list[float
     f.update(payment=payment, credit_limit=credit_limit)
 
     # product
-    category = py_categorical(rb, 2, tables[K.T_CATEGORY])
+    category = py_drifted(rb, 2, tables, K.T_CATEGORY, K.T_CATEGORY_DRIFT, a_cov)
     n_products = ip[K.I_PRODUCT_COUNT + category]
     u_rank = py_norm_cdf(0.35 * income_latent + 0.9367496997597597 * py_normal(rb, 3))
     rank = min(math.floor(u_rank * n_products), n_products - 1)
@@ -779,6 +822,8 @@ def ref_record(seed: int, k: int, t: int, start_us: int, tables: list[list[float
     price = math.exp(log_median + sigma * py_acklam_ppf((rank + 0.5) / n_products)
                      + 0.08 * py_normal(qb, 0))
     price = round(min(max(price, low), high) * 100.0) / 100.0
+    if a_cov:
+        price = round(price * py_level(a_cov) * 100.0) / 100.0
     product_risk = py_categorical(qb, 1, tables[K.T_PRODUCT_RISK])
     f.update(category=category, product=product, product_risk=product_risk,
              subcategory=py_categorical(qb, 2, tables[K.T_SUBCATEGORY + category]),
@@ -786,7 +831,14 @@ def ref_record(seed: int, k: int, t: int, start_us: int, tables: list[list[float
              eligible=price >= 50.0 and category <= 2)
 
     # the purchase
-    scenario = py_categorical(rb, 4, tables[K.T_SCENARIO + credit])
+    if a_cov >= 0:
+        scenario = py_drifted(rb, 4, tables, K.T_SCENARIO + credit,
+                              K.T_SCENARIO_DRIFT + credit, a_cov)
+    else:  # the mirror rows follow the four drift rows
+        w = -a_cov
+        mixed = [(1 - w) * p + w * q for p, q in zip(tables[K.T_SCENARIO + credit],
+                                                     tables[K.T_SCENARIO_DRIFT + 4 + credit])]
+        scenario = py_categorical(rb, 4, mixed)
     slot = K.F_SCENARIO_TIME + 4 * scenario
     comparison = round(py_loglogistic(rb, 8, fp[slot], fp[slot + 1]))
     f.update(scenario=scenario,
@@ -812,6 +864,9 @@ def ref_record(seed: int, k: int, t: int, start_us: int, tables: list[list[float
 
     # risk score
     stress = fp[K.F_STRESS]
+    if a_cov:
+        stress = round(min(max(stress + a_cov, 0.0), 5.0) * 1e4) / 1e4
+    f["stress"] = stress
     score = (0.3 * CREDIT_RISK[credit] + 0.2 * VERIFICATION_RISK[verification]
              + 0.2 * INCOME_RISK[income] + 0.1 * (0.1 if trusted else 0.7)
              + 0.1 * PRODUCT_RISK[product_risk] + 0.1 * SCENARIO_RISK[scenario])
@@ -824,8 +879,26 @@ def ref_record(seed: int, k: int, t: int, start_us: int, tables: list[list[float
              + 0.35 * product_risk + 0.5 * min(utilization, 2.0)
              + (0.0 if trusted else 0.4) + ADDRESS_LOGIT[address]
              + fp[K.F_STRESS_LOGIT] * stress)
+    observed = (-1.1 * z + fp[K.F_SCENARIO_LOGIT + scenario] + 0.35 * product_risk
+                + 0.5 * min(utilization, 2.0) + (0.0 if trusted else 0.4)
+                + ADDRESS_LOGIT[address])
+    new = (NEW_AGE[f["age"]] + NEW_CATEGORY[category] + NEW_PROVIDER[f["provider"]]
+           + 0.05 * (installments - 4))
+    f.update(observed=observed, new=new)
+    alpha = fp[K.F_ALPHA]
+    if a_concept:
+        theta = a_concept * math.pi / 2
+        logit = (math.cos(theta) * observed
+                 + math.sin(theta) * (fp[K.F_NEW_OFFSET] + fp[K.F_NEW_FACTOR] * new)
+                 + 0.9 * hidden + fp[K.F_STRESS_LOGIT] * stress)
+        grid = fp[K.F_CONCEPT_ALPHA:K.F_CONCEPT_ALPHA + K.CONCEPT_GRID]
+        x = (a_concept + 1.0) / 2.0 * (len(grid) - 1)
+        i = min(max(math.floor(x), 0), len(grid) - 2)
+        alpha = grid[i] * (1 - (x - i)) + grid[i + 1] * (x - i)
+    if a_prior:
+        logit += math.log(py_level(a_prior))
     f["logit"] = logit
-    p_default = 1.0 / (1.0 + math.exp(-(fp[K.F_ALPHA] + logit)))
+    p_default = 1.0 / (1.0 + math.exp(-(alpha + logit)))
     default = py_uniform(rb, 11) < p_default
     f["default"] = default
     if default:
@@ -847,10 +920,13 @@ def check_features(scenario: simtom.Scenario, first: int, n: int) -> None:
         pos = arrivals.fill(pos, skip)
     times = np.empty(n, np.int64)
     arrivals.fill(pos, times)
+    ip = prepared.ip.copy()
+    ip[K.I_INTERNALS] = 1  # the internal rows too
     codes, ints, floats, flags = run_kernel(scenario.seed, first, times, scenario.start_us,
-                                            prepared.tables, prepared.fp, prepared.ip)
-    tables, fp, ip = prepared.tables.tolist(), prepared.fp.tolist(), prepared.ip.tolist()
-    refs = [ref_record(scenario.seed, first + r, int(times[r]), scenario.start_us, tables, fp, ip)
+                                            prepared.tables, prepared.fp, ip)
+    tables, fp, ipl = prepared.tables.tolist(), prepared.fp.tolist(), ip.tolist()
+    refs = [ref_record(scenario.seed, first + r, int(times[r]), scenario.start_us, tables, fp,
+                       ipl)
             for r in range(n)]
     for out, rows, exact in ((codes, CODE_ROWS, True), (ints, INT_ROWS, True),
                              (flags, FLAG_ROWS, True), (floats, FLOAT_ROWS, False)):
@@ -899,6 +975,23 @@ def test_features_stress_bursts_small_catalogue() -> None:
                                                "credit_stretched": 3.0,
                                                "high_risk_behavior": 1.0})
     check_features(s, 0, 300)
+
+
+@pytest.mark.parametrize("drift_type", sorted(DRIFT_KINDS))
+def test_features_with_drift(drift_type: str) -> None:
+    """Every drift type on every target at full strength, from before its start to after its
+    ramp (negative intensities too, for seasonal); new customers arrive throughout, so their
+    devices follow the drifted mix; records far into the stream test its time scale."""
+    s = simtom.scenario("bnpl", n=4000, seed=99, drift_type=drift_type, drift_strength=1.0,
+                        economic_stress_factor=0.3, rate_per_second=2.0)
+    check_features(s, 0, 1500)
+    check_features(s, 2500, 800)
+
+
+def test_features_with_covariate_drift_only() -> None:
+    s = simtom.scenario("bnpl", n=1000, seed=5, drift_type="seasonal", drift_strength=0.7,
+                        drift_targets=["covariate"])
+    check_features(s, 0, 1000)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -49,7 +49,8 @@ def test_config_defaults_and_aliases() -> None:
     ({"arrival_pattern": "bursty"}, "arrival_pattern"),
     ({"peak_hours": [25]}, "peak_hours"),
     ({"seed": -3}, "seed"),
-    ({"drift_type": "linear"}, "drift_type"),  # not built yet: refused, never ignored
+    ({"drift_type": "linear", "drift_period": 60}, "drift_period"),  # never ignored
+    ({"drift_strength": 0.3}, "drift_strength"),  # without a drift_type: refused
     ({"start_time": "yesterday"}, "start_time"),
     ({"rate_per_second": 1e-9, "time_compression": 1e6}, "time_compression"),
 ])

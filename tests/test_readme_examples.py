@@ -24,6 +24,7 @@ from simtom.generators.ecommerce.bnpl import BNPLGenerator
 def test_every_example_is_tested() -> None:
     names = set(examples())
     assert names == {"basic-usage", "fraud-scenario", "drift-configs", "custom-time", "config",
+                     "drift",
                      "plugin-record", "credit-cards", "credit-cards-test", "block-generator"}
 
 
@@ -77,6 +78,16 @@ def test_drift_configs() -> None:
     assert [f["_generator"][0] for f in frames] == ["bnpl"] * 3
     assert not frames[0].equals(frames[1]) and not frames[1].equals(frames[2])
     assert frames[0].equals(module.BNPLGenerator(module.configs[0]).frame(n=500))
+
+
+def test_drift_example(capsys: pytest.CaptureFixture[str]) -> None:
+    module = load("drift")
+    df, truth = module.df, module.truth
+    assert df["_drift"].to_list() == [0.0] * 100_000 + [0.6] * 100_000
+    assert df.filter(df["_drift"] > 0)["economic_stress_factor"].unique().to_list() == [0.0]
+    assert truth["concept"].to_list() == [0.0, 0.0, 0.6, 0.6, 0.6]
+    assert (truth["covariate"] == 0).all() and (truth["prior"] == 0).all()
+    assert "concept" in capsys.readouterr().out
 
 
 def test_custom_time() -> None:

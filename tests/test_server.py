@@ -202,7 +202,8 @@ def test_an_id_from_another_configuration_is_refused(url):
     ({"peak_hours": [25]}, 400, "peak_hours"),
     ({"rate_per_secnd": 2}, 400, "rate_per_secnd"),
     ({"seed": -3}, 400, "seed"),
-    ({"drift_type": "linear"}, 400, "drift_type"),
+    ({"drift_type": "linear", "drift_targets": ["labels"]}, 400, "drift_targets"),
+    ({"drift_type": "wobbly"}, 400, "drift_type"),
     ({"risk_scenario_weights": {"nope": 1}}, 400, "risk_scenario_weights.nope"),
     ([1, 2], 400, "body"),
 ])

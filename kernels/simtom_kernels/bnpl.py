@@ -18,9 +18,11 @@ import math
 import numba
 import numpy as np
 
+from . import drift as D
 from ._jit import helper, jit, parallel
 from .rng import (
     categorical,
+    categorical_mixed,
     key_base,
     loglogistic,
     lognormal,
@@ -60,7 +62,12 @@ T_N_DEVICES = i64(30)
 T_N_PAYMENT = i64(31)
 T_PRODUCT_RISK = i64(32)
 T_SUBCATEGORY = i64(33)  # + category code (5 rows)
-N_TABLES = i64(38)
+# Covariate drift's mixes: at intensity a > 0 a draw uses (1 - a) × the plain row + a × its
+# drift row; at a < 0, |a| × its mirror row (the plain shares moved the other way).
+T_CATEGORY_DRIFT = i64(38)  # (+1: mirror)
+T_DEVICE_DRIFT = i64(40)  # (+1: mirror)
+T_SCENARIO_DRIFT = i64(42)  # + credit code (4 rows), then the 4 mirror rows
+N_TABLES = i64(50)
 TABLE_WIDTH = i64(64)
 
 # Slots of the float parameter vector.
@@ -79,13 +86,24 @@ F_SIGNUP = i64(57)  # signup before the scenario start, days: log median, sigma,
 F_DEVICE2 = i64(60)  # second device first seen after signup, days: log median, sigma
 F_AGE_START = i64(62)  # youngest age of each bracket, years (5), then oldest age (1)
 F_PERIOD = i64(68)  # mean simulated µs between records (1 / simulated rate)
-N_FLOAT_PARAMS = i64(69)
+F_DRIFT_SCALE = i64(69)  # drift schedule's time scale, µs (ramp or period)
+F_DRIFT_COVARIATE = i64(70)  # drift strength on each target (0 where not targeted)
+F_DRIFT_PRIOR = i64(71)
+F_DRIFT_CONCEPT = i64(72)
+F_CONCEPT_ALPHA = i64(73)  # intercept at concept intensity -1, -0.9, ..., 1 (21)
+F_NEW_OFFSET = i64(94)  # the new concept's log-odds = offset + factor × its raw score
+F_NEW_FACTOR = i64(95)
+N_FLOAT_PARAMS = i64(96)
+CONCEPT_GRID = 21
 
 # Slots of the integer parameter vector.
 I_MAX_CUSTOMERS = i64(0)  # 0 = no cap
 I_PRODUCT_OFFSET = i64(1)  # first product number of each category (5)
 I_PRODUCT_COUNT = i64(6)  # products in each category (5)
-N_INT_PARAMS = i64(11)
+I_DRIFT_KIND = i64(11)  # drift.NONE, LINEAR, ...
+I_DRIFT_T0 = i64(12)  # when drift starts, µs
+I_INTERNALS = i64(13)  # 1: also write the internal rows X_OBSERVED and X_NEW (calibration)
+N_INT_PARAMS = i64(14)
 
 # Output rows: categorical codes (uint8).
 C_AGE = i64(0)
@@ -127,7 +145,10 @@ X_FIRST_PAYMENT = i64(1)
 X_RISK_SCORE = i64(2)
 X_UTILIZATION = i64(3)  # NaN where null
 X_LOGIT = i64(4)  # the default log-odds before the intercept (internal, used to calibrate)
-N_FLOATS = i64(5)
+X_OBSERVED = i64(5)  # its part from observed risk factors (internal: concept drift's old
+X_NEW = i64(6)  # score) and concept drift's raw new score; written only with I_INTERNALS
+X_STRESS = i64(7)  # economic_stress_factor (moves with covariate drift)
+N_FLOATS = i64(8)
 
 # Output rows: booleans.
 B_ELIGIBLE = i64(0)
@@ -140,6 +161,44 @@ US_PER_YEAR = i64(31_557_600_000_000)  # 365.25 days
 #: Mean distance, in records, from a repeat purchase back to the one it repeats.
 LOOKBACK = 2_000.0
 CREDIT_LIMITS = (500, 1000, 1500, 2500, 5000)
+# Concept drift's new score: what drives default in the new concept (observed fields, but not
+# the ones the old score uses): age bracket, product category, provider and loan length.
+NEW_AGE = (0.9, 0.4, 0.0, -0.3, -0.6)
+NEW_CATEGORY = (0.6, -0.2, 0.1, -0.5, 0.0)
+NEW_PROVIDER = (0.0, 0.2, 0.5, 0.9)
+MAX_STRESS = 5.0
+
+
+@helper
+def new_score(age, category, provider, installments):  # type: ignore[no-untyped-def]
+    """Concept drift's raw new score of a record (before it is scaled like the old one)."""
+    return (NEW_AGE[age] + NEW_CATEGORY[category] + NEW_PROVIDER[provider]
+            + 0.05 * (installments - 4))
+
+
+@helper
+def tilt(a):  # type: ignore[no-untyped-def]
+    """A level's drift factor at intensity ``a``: 1 + a up, 1 / (1 + |a|) down."""
+    return 1.0 + a if a >= 0.0 else 1.0 / (1.0 - a)
+
+
+@helper
+def drifted(base, draw, tables, row, drift_row, mirror_row, a):  # type: ignore[no-untyped-def]
+    """A categorical draw from ``row`` moved by covariate drift of intensity ``a``."""
+    if a == 0.0:
+        return categorical(base, draw, tables, row)
+    if a > 0.0:
+        return categorical_mixed(base, draw, tables, row, drift_row, a)
+    return categorical_mixed(base, draw, tables, row, mirror_row, -a)
+
+
+@helper
+def concept_alpha(fp, a):  # type: ignore[no-untyped-def]
+    """The intercept at concept intensity ``a`` (linear between the calibrated grid points)."""
+    x = (a + 1.0) * 0.5 * (CONCEPT_GRID - 1)
+    i = min(max(np.int64(math.floor(x)), i64(0)), i64(CONCEPT_GRID - 2))
+    f = x - i
+    return fp[F_CONCEPT_ALPHA + i] * (1.0 - f) + fp[F_CONCEPT_ALPHA + i + 1] * f
 
 
 @helper
@@ -213,7 +272,7 @@ N_PRODUCT_INTS = i64(4)
 
 @helper
 def fill_customer(cust, mi, mf, customer_key, device_key, payment_key, start_us, tables,
-                  fp):  # type: ignore[no-untyped-def]
+                  fp, ip):  # type: ignore[no-untyped-def]
     """Compute customer ``cust``'s attributes, devices and payment methods into memo rows."""
     cb = key_base(customer_key, cust)
     z = normal(cb, i64(0))  # latent creditworthiness
@@ -239,13 +298,20 @@ def fill_customer(cust, mi, mf, customer_key, device_key, payment_key, start_us,
     signup_days = min(lognormal(cb, i64(9), fp[F_SIGNUP], fp[F_SIGNUP + 1]), fp[F_SIGNUP + 2])
     signup_us = anchor - np.int64(signup_days * US_PER_DAY)
     mi[M_SIGNUP] = signup_us
+    # covariate drift reaches devices through new customers: a customer's devices follow the
+    # device mix of the time the customer arrived (entities keep their attributes)
+    a_device = 0.0
+    if fp[F_DRIFT_COVARIATE] != 0.0:
+        a_device = fp[F_DRIFT_COVARIATE] * D.realised(ip[I_DRIFT_KIND], anchor, ip[I_DRIFT_T0],
+                                                      fp[F_DRIFT_SCALE], uniform(cb, i64(12)))
     n_devices = 1 + categorical(cb, i64(10), tables, T_N_DEVICES)
     n_payment = 1 + categorical(cb, i64(11), tables, T_N_PAYMENT)
     mi[M_N_DEVICES] = n_devices
     mi[M_N_PAYMENT] = n_payment
     for d in range(n_devices):
         db = key_base(device_key, cust * 4 + d + 1)
-        device_type = categorical(db, i64(0), tables, T_DEVICE_TYPE)
+        device_type = drifted(db, i64(0), tables, T_DEVICE_TYPE, T_DEVICE_DRIFT,
+                              T_DEVICE_DRIFT + 1, a_device)
         mi[M_DEVICE_TYPE + d] = device_type
         mi[M_DEVICE_OS + d] = categorical(db, i64(1), tables, T_OS + device_type)
         seen = signup_us
@@ -300,6 +366,11 @@ def fill_range(seed, first, times, start_us, tables, fp, ip, codes, ints, floats
     device_key = stream_key(seed, STREAM_DEVICE)
     payment_key = stream_key(seed, STREAM_PAYMENT)
     pool_key = stream_key(seed, STREAM_POOL)
+    drift_key = stream_key(seed, D.STREAM_DRIFT)
+    drift_kind = ip[I_DRIFT_KIND]
+    drift_t0 = ip[I_DRIFT_T0]
+    drift_scale = fp[F_DRIFT_SCALE]
+    internals = ip[I_INTERNALS] != 0
     repeat_rate = fp[F_REPEAT]
     stress = fp[F_STRESS]
     max_customers = ip[I_MAX_CUSTOMERS]
@@ -317,6 +388,13 @@ def fill_range(seed, first, times, start_us, tables, fp, ip, codes, ints, floats
         k = first + r
         t = times[r]
         rb = key_base(record_key, k)
+        shape = 0.0
+        if drift_kind != D.NONE:
+            shape = D.realised(drift_kind, t, drift_t0, drift_scale,
+                               D.record_uniform(drift_key, k))
+        a_covariate = fp[F_DRIFT_COVARIATE] * shape
+        a_prior = fp[F_DRIFT_PRIOR] * shape
+        a_concept = fp[F_DRIFT_CONCEPT] * shape
 
         # --- customer: a pure function of (seed, customer number) ---------------------------
         root = customer_of(k, first + lo, roots, chain_key, repeat_rate)
@@ -327,7 +405,7 @@ def fill_range(seed, first, times, start_us, tables, fp, ip, codes, ints, floats
         slot = cust & mask
         if memo_i[slot, M_TAG] != cust:
             fill_customer(cust, memo_i[slot], memo_f[slot], customer_key, device_key,
-                          payment_key, start_us, tables, fp)
+                          payment_key, start_us, tables, fp, ip)
         z = memo_f[slot, MF_Z]
         hidden = memo_f[slot, MF_HIDDEN]
         income_latent = memo_f[slot, MF_INCOME]
@@ -368,7 +446,8 @@ def fill_range(seed, first, times, start_us, tables, fp, ip, codes, ints, floats
         ints[I_CREDIT_LIMIT, r] = credit_limit
 
         # --- product: category from the record, position by income --------------------------
-        category = categorical(rb, i64(2), tables, T_CATEGORY)
+        category = drifted(rb, i64(2), tables, T_CATEGORY, T_CATEGORY_DRIFT,
+                           T_CATEGORY_DRIFT + 1, a_covariate)
         n_products = ip[I_PRODUCT_COUNT + category]
         u_rank = norm_cdf(0.35 * income_latent + 0.9367496997597597 * normal(rb, i64(3)))
         rank = min(np.int64(math.floor(u_rank * n_products)), n_products - 1)
@@ -387,7 +466,8 @@ def fill_range(seed, first, times, start_us, tables, fp, ip, codes, ints, floats
         flags[B_ELIGIBLE, r] = price >= 50.0 and category <= 2
 
         # --- the purchase: scenario from the customer's credit, behaviour from the scenario --
-        scenario = categorical(rb, i64(4), tables, T_SCENARIO + credit)
+        scenario = drifted(rb, i64(4), tables, T_SCENARIO + credit, T_SCENARIO_DRIFT + credit,
+                           T_SCENARIO_DRIFT + 4 + credit, a_covariate)
         codes[C_SCENARIO, r] = scenario
         codes[C_CONTEXT, r] = categorical(rb, i64(5), tables, T_CONTEXT + scenario)
         codes[C_SPEED, r] = categorical(rb, i64(6), tables, T_SPEED + scenario)
@@ -399,6 +479,9 @@ def fill_range(seed, first, times, start_us, tables, fp, ip, codes, ints, floats
             round(loglogistic(rb, i64(9), fp[tslot + 2], fp[tslot + 3])))
 
         amount = price
+        if a_covariate != 0.0:  # the price level: 1 + a times (a > 0), 1 / (1 + |a|) (a < 0)
+            amount = round(price * tilt(a_covariate) * 100.0) / 100.0
+            flags[B_ELIGIBLE, r] = amount >= 50.0 and category <= 2
         floats[X_AMOUNT, r] = amount
         floats[X_FIRST_PAYMENT, r] = round(amount * 25.0) / 100.0
         u = uniform(rb, i64(10))
@@ -417,6 +500,11 @@ def fill_range(seed, first, times, start_us, tables, fp, ip, codes, ints, floats
         else:
             floats[X_UTILIZATION, r] = np.nan
 
+        record_stress = stress
+        if a_covariate != 0.0:  # economic stress moves by the intensity (within 0 .. 5)
+            record_stress = round(min(max(stress + a_covariate, 0.0), MAX_STRESS) * 1e4) / 1e4
+        floats[X_STRESS, r] = record_stress
+
         # --- risk score: the original's weighted formula -------------------------------------
         credit_risk = (0.1, 0.3, 0.6, 0.9)[credit]
         verification_risk = (0.1, 0.5, 0.9)[verification]
@@ -426,7 +514,7 @@ def fill_range(seed, first, times, start_us, tables, fp, ip, codes, ints, floats
         scenario_risk = (0.1, 0.5, 0.7, 0.95)[scenario]
         score = (0.3 * credit_risk + 0.2 * verification_risk + 0.2 * income_risk
                  + 0.1 * device_risk + 0.1 * product_risk_value + 0.1 * scenario_risk)
-        score = min(1.0, score * (1.0 + 0.2 * stress))
+        score = min(1.0, score * (1.0 + 0.2 * record_stress))
         score = round(score * 10000.0) / 10000.0
         floats[X_RISK_SCORE, r] = score
         if score < 0.3:
@@ -442,9 +530,29 @@ def fill_range(seed, first, times, start_us, tables, fp, ip, codes, ints, floats
         logit = (-1.1 * z + 0.9 * hidden + fp[F_SCENARIO_LOGIT + scenario]
                  + 0.35 * product_risk + 0.5 * min(utilization, 2.0)
                  + (0.0 if trusted else 0.4) + (0.1, 0.0, 0.2)[address]
-                 + fp[F_STRESS_LOGIT] * stress)
+                 + fp[F_STRESS_LOGIT] * record_stress)
+        alpha = fp[F_ALPHA]
+        if a_concept != 0.0 or internals:
+            observed = (-1.1 * z + fp[F_SCENARIO_LOGIT + scenario] + 0.35 * product_risk
+                        + 0.5 * min(utilization, 2.0) + (0.0 if trusted else 0.4)
+                        + (0.1, 0.0, 0.2)[address])
+            new = new_score(codes[C_AGE, r], category, codes[C_PROVIDER, r], installments)
+            if internals:
+                floats[X_OBSERVED, r] = observed
+                floats[X_NEW, r] = new
+        if a_concept != 0.0:
+            # the observed part turns towards the new score (same mean and spread), by an
+            # angle of a × 90°; the hidden factor and stress keep their weight, and the
+            # intercept is recalibrated so the default rate stays
+            theta = a_concept * 0.5 * math.pi
+            logit = (math.cos(theta) * observed
+                     + math.sin(theta) * (fp[F_NEW_OFFSET] + fp[F_NEW_FACTOR] * new)
+                     + 0.9 * hidden + fp[F_STRESS_LOGIT] * record_stress)
+            alpha = concept_alpha(fp, a_concept)
+        if a_prior != 0.0:  # the odds of default times 1 + a (a > 0), / (1 + |a|) (a < 0)
+            logit += math.log(tilt(a_prior))
         floats[X_LOGIT, r] = logit
-        p_default = 1.0 / (1.0 + math.exp(-(fp[F_ALPHA] + logit)))
+        p_default = 1.0 / (1.0 + math.exp(-(alpha + logit)))
         default = uniform(rb, i64(11)) < p_default
         flags[B_DEFAULT, r] = default
         if default:

@@ -60,3 +60,20 @@ def missing(seed, field_stream, first, rate, out):  # type: ignore[no-untyped-de
     skey = stream_key(seed, field_stream)
     for i in range(out.shape[0]):
         out[i] = uniform(key_base(skey, first + i), i64(0)) < rate
+
+
+@jit
+def delivery(seed, field_stream, first, late_rate, duplicate_rate, delay_us, late,
+             duplicate):  # type: ignore[no-untyped-def]
+    """Delivery faults of records ``first ..``: ``late[i]`` is record i's delay in µs (1 ..
+    delay_us with probability late_rate, else 0); ``duplicate[i]`` the delay of its second
+    copy (1 .. delay_us with probability duplicate_rate, else -1: no copy)."""
+    skey = stream_key(seed, field_stream)
+    for i in range(late.shape[0]):
+        base = key_base(skey, first + i)
+        late[i] = 0
+        if uniform(base, i64(0)) < late_rate:
+            late[i] = 1 + np.int64(math.floor(uniform(base, i64(1)) * delay_us))
+        duplicate[i] = -1
+        if uniform(base, i64(2)) < duplicate_rate:
+            duplicate[i] = 1 + np.int64(math.floor(uniform(base, i64(3)) * delay_us))

@@ -155,6 +155,19 @@ def categorical(base: np.uint64, draw: np.int64, table: np.ndarray, row: np.int6
 
 
 @helper
+def categorical_mixed(base: np.uint64, draw: np.int64, table: np.ndarray, row: np.int64,
+                      other: np.int64, w: float) -> np.int64:
+    """Like ``categorical``, from the mixture ``(1 - w) × row + w × other`` of two rows
+    (``0 <= w <= 1``): the mixed row's cumulative is the mixture of the cumulatives."""
+    u = uniform(base, draw)
+    i = 0
+    last = table.shape[1] - 1
+    while i < last and u >= (1.0 - w) * table[row, i] + w * table[other, i]:
+        i += 1
+    return i
+
+
+@helper
 def poisson(base: np.uint64, lam: float) -> np.int64:
     """A Poisson draw using draws 0, 1, 2, ... of ``base`` (a key of its own).
 

@@ -109,6 +109,13 @@ TIME_BY_SCENARIO = ((180.0, 2.2, 300.0, 2.4), (20.0, 2.0, 60.0, 2.2),
                     (120.0, 2.2, 420.0, 2.4), (10.0, 2.0, 45.0, 2.0))
 SCENARIO_LOGIT = (0.0, 0.4, 0.9, 1.5)
 STRESS_LOGIT = 1.0  # log-odds of default per unit of economic stress
+# Covariate drift at intensity a in (0, 1] mixes (1 - a) of the plain shares with a of these: a
+# market turning to electronics, mobile checkout and riskier purchases; at negative
+# intensities, with the mirror shares (plain^2 / these, normalised: the other way). The price
+# level and economic stress move with them (see the kernel).
+CATEGORY_DRIFT_SHARES = (0.45, 0.20, 0.17, 0.11, 0.07)
+DEVICE_DRIFT_SHARES = (0.75, 0.17, 0.08)
+SCENARIO_DRIFT_SHARES = (0.45, 0.25, 0.20, 0.10)
 SIGNUP_DAYS = (180.0, 1.3, 3650.0)  # before the customer's first purchase: median, sigma, cap
 DEVICE2_DAYS = (120.0, 1.0)  # second device first seen after signup: median, sigma
 
@@ -173,11 +180,36 @@ def tables(risk_weights: Sequence[float]) -> np.ndarray:
     t[K.T_N_DEVICES] = _cumulative(N_DEVICES_SHARES)
     t[K.T_N_PAYMENT] = _cumulative(N_PAYMENT_SHARES)
     t[K.T_PRODUCT_RISK] = _cumulative(PRODUCT_RISK_SHARES)
+    t[K.T_CATEGORY_DRIFT] = _cumulative(CATEGORY_DRIFT_SHARES)
+    t[K.T_CATEGORY_DRIFT + 1] = _cumulative(mirror(CATEGORY_SHARES, CATEGORY_DRIFT_SHARES))
+    t[K.T_DEVICE_DRIFT] = _cumulative(DEVICE_DRIFT_SHARES)
+    t[K.T_DEVICE_DRIFT + 1] = _cumulative(mirror(DEVICE_TYPE_SHARES, DEVICE_DRIFT_SHARES))
+    up, down = scenario_drift_rows(risk_weights)
+    for c in range(4):
+        t[K.T_SCENARIO_DRIFT + c] = _cumulative(up[c])
+        t[K.T_SCENARIO_DRIFT + 4 + c] = _cumulative(down[c])
     return t
+
+
+def mirror(shares: Sequence[float], target: Sequence[float]) -> list[float]:
+    """Shares moved away from ``target`` as far as ``target`` is from ``shares`` (log scale)."""
+    raw = [s * s / t for s, t in zip(shares, target)]
+    return [r / sum(raw) for r in raw]
+
+
+def scenario_drift_rows(weights: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+    """P(scenario | credit) under full covariate drift and its mirror: each credit range's row
+    reweighted by (drift share / plain share), or its inverse, and normalised."""
+    rows = scenario_by_credit(weights)
+    ratio = np.asarray(SCENARIO_DRIFT_SHARES) / np.asarray(RISK_SCENARIO_WEIGHTS)
+    up = rows * ratio
+    down = rows / ratio
+    return up / up.sum(axis=1, keepdims=True), down / down.sum(axis=1, keepdims=True)
 
 
 def float_params(*, repeat_rate: float, stress: float, alpha: float,
                  period_us: float) -> np.ndarray:
+    """The model's figures; drift's strengths and time scale stay 0 (see ``with_drift``)."""
     fp = np.zeros(K.N_FLOAT_PARAMS)
     fp[K.F_PERIOD] = period_us
     fp[K.F_REPEAT] = repeat_rate
@@ -200,6 +232,9 @@ def float_params(*, repeat_rate: float, stress: float, alpha: float,
     fp[K.F_SIGNUP : K.F_SIGNUP + 3] = (math.log(SIGNUP_DAYS[0]), SIGNUP_DAYS[1], SIGNUP_DAYS[2])
     fp[K.F_DEVICE2 : K.F_DEVICE2 + 2] = (math.log(DEVICE2_DAYS[0]), DEVICE2_DAYS[1])
     fp[K.F_AGE_START : K.F_AGE_START + 6] = AGE_BOUNDS
+    fp[K.F_CONCEPT_ALPHA : K.F_CONCEPT_ALPHA + K.CONCEPT_GRID] = alpha
+    fp[K.F_DRIFT_SCALE] = 1.0
+    fp[K.F_NEW_FACTOR] = 1.0
     return fp
 
 

@@ -12,6 +12,7 @@ import polars as pl
 import pyarrow as pa
 from simtom_kernels import bnpl as K
 
+from ... import drift as drift_
 from ..._fields import Field
 from ...config import Scenario
 from ...core.generator import BaseGenerator, GeneratorConfig
@@ -75,7 +76,7 @@ COLUMNS: dict[str, tuple[str, Any, pl.DataType]] = {
     "price_comparison_time": ("ints", K.I_COMPARISON, pl.Int64()),
     "time_on_site_seconds": ("ints", K.I_SITE_TIME, pl.Int64()),
     "credit_utilization": ("floats", K.X_UTILIZATION, pl.Float64()),
-    "economic_stress_factor": ("stress", None, pl.Float64()),
+    "economic_stress_factor": ("floats", K.X_STRESS, pl.Float64()),
     "will_default": ("flags", K.B_DEFAULT, pl.Boolean()),
     "days_to_first_missed_payment": ("ints", K.I_DAYS_MISSED, pl.Int64()),
 }
@@ -120,6 +121,7 @@ class Prepared:
     ip: np.ndarray
     stress: float
     columns: tuple[str, ...]
+    stress_drifts: bool
 
 
 class BNPLBlocks(BlockGenerator):
@@ -134,6 +136,9 @@ class BNPLBlocks(BlockGenerator):
         "amount": 2, "product_price": 2, "first_payment_amount": 2,
         "credit_utilization": None, "customer_tenure_days": 0, "price_comparison_time": 0,
         "time_on_site_seconds": 0}
+    #: Drift, in the kernel: covariate (price level, category, device and scenario mix,
+    #: economic stress), prior (odds of default), concept (what drives default).
+    drift_targets = ("covariate", "prior", "concept")
 
     def prepare(self, scenario: Scenario) -> Prepared:
         o = scenario.options
@@ -143,9 +148,23 @@ class BNPLBlocks(BlockGenerator):
         alpha = calibrate(weights, o["base_default_rate"], tuple(ip.tolist()), period_us)
         fp = M.float_params(repeat_rate=o["repeat_customer_rate"],
                             stress=o["economic_stress_factor"], alpha=alpha, period_us=period_us)
+        plan = drift_.plan(scenario, self)
+        if plan.active:
+            if plan.on("concept"):
+                offset, factor, grid = calibrate_concept(
+                    weights, o["base_default_rate"], tuple(ip.tolist()), period_us)
+                fp[K.F_NEW_OFFSET], fp[K.F_NEW_FACTOR] = offset, factor
+                fp[K.F_CONCEPT_ALPHA : K.F_CONCEPT_ALPHA + K.CONCEPT_GRID] = grid
+            ip[K.I_DRIFT_KIND] = plan.kind
+            ip[K.I_DRIFT_T0] = plan.t0_us
+            fp[K.F_DRIFT_SCALE] = plan.scale_us
+            fp[K.F_DRIFT_COVARIATE] = plan.on("covariate")
+            fp[K.F_DRIFT_PRIOR] = plan.on("prior")
+            fp[K.F_DRIFT_CONCEPT] = plan.on("concept")
         columns = tuple(c for c in COLUMNS
                         if o["denormalize_entities"] or c not in ENTITY_FIELDS)
-        return Prepared(_tables(weights), fp, ip, o["economic_stress_factor"], columns)
+        return Prepared(_tables(weights), fp, ip, o["economic_stress_factor"], columns,
+                        plan.on("covariate") > 0)
 
     def schema(self, scenario: Scenario) -> pl.Schema:
         keep = scenario.options.get("denormalize_entities", True)
@@ -169,14 +188,14 @@ class BNPLBlocks(BlockGenerator):
                 s = pl.Series(name, ints[row])
                 if row == K.I_DAYS_MISSED:  # -1 marks null (no default)
                     s = s.replace(-1, None)
+            elif row == K.X_STRESS and not p.stress_drifts:  # one value: a constant column
+                s = pl.Series(name, [p.stress], dtype=pl.Float64).new_from_index(0, n)
             elif source == "floats":
                 s = pl.Series(name, floats[row], nan_to_null=row == K.X_UTILIZATION)
             elif source == "flags":
                 s = pl.Series(name, flags[row])
             elif source == "id":
                 s = ids[name]
-            elif source == "stress":
-                s = pl.Series(name, [p.stress], dtype=pl.Float64).new_from_index(0, n)
             else:
                 s = pl.Series(name, [row], dtype=dtype).new_from_index(0, n)
             series.append(s.alias(name))
@@ -209,6 +228,22 @@ def _tables(weights: tuple[float, ...]) -> np.ndarray:
     return M.tables(weights)
 
 
+@functools.lru_cache(maxsize=2)
+def _calibration_sample(weights: tuple[float, ...], ip: tuple[int, ...],
+                        period_us: float) -> np.ndarray:
+    """The calibration sample's log-odds, observed part and new score (rows 0, 1, 2; 6 MB),
+    read-only: ``calibrate`` and ``calibrate_concept`` of one scenario share it."""
+    # evenly spaced at the scenario's mean rate: device trust depends on time since signup
+    times = (np.arange(CALIBRATION_RECORDS) * period_us).astype(np.int64)
+    fp = M.float_params(repeat_rate=0.0, stress=0.0, alpha=0.0, period_us=period_us)
+    params = np.asarray(ip, dtype=np.int64)
+    params[K.I_INTERNALS] = 1
+    _, _, floats, _ = run_kernel(CALIBRATION_SEED, 0, times, 0, _tables(weights), fp, params)
+    rows = floats[[K.X_LOGIT, K.X_OBSERVED, K.X_NEW]]
+    rows.setflags(write=False)
+    return rows
+
+
 @functools.lru_cache(maxsize=64)
 def calibrate(weights: tuple[float, ...], base_rate: float, ip: tuple[int, ...],
               period_us: float) -> float:
@@ -224,12 +259,7 @@ def calibrate(weights: tuple[float, ...], base_rate: float, ip: tuple[int, ...],
     since signup, which matters for device trust only when the look-back spans weeks (below
     about one record per minute).
     """
-    # evenly spaced at the scenario's mean rate: device trust depends on time since signup
-    times = (np.arange(CALIBRATION_RECORDS) * period_us).astype(np.int64)
-    fp = M.float_params(repeat_rate=0.0, stress=0.0, alpha=0.0, period_us=period_us)
-    _, _, floats, _ = run_kernel(CALIBRATION_SEED, 0, times, 0, _tables(weights), fp,
-                                 np.asarray(ip, dtype=np.int64))
-    logit = floats[K.X_LOGIT]
+    logit = _calibration_sample(weights, ip, period_us)[0]
     lo, hi = -30.0, 30.0
     for _ in range(80):
         mid = 0.5 * (lo + hi)
@@ -238,6 +268,35 @@ def calibrate(weights: tuple[float, ...], base_rate: float, ip: tuple[int, ...],
         else:
             lo = mid
     return 0.5 * (lo + hi)
+
+
+@functools.lru_cache(maxsize=64)
+def calibrate_concept(weights: tuple[float, ...], base_rate: float, ip: tuple[int, ...],
+                      period_us: float) -> tuple[float, float, np.ndarray]:
+    """Concept drift's constants: the new score's offset and factor (so it has the observed
+    score's mean and spread on the calibration sample) and the intercept at each intensity of
+    the grid -1, -0.9, ..., 1 that keeps the mean default probability at ``base_rate``.
+    """
+    logit, observed, new = _calibration_sample(weights, ip, period_us)
+    factor = float(np.std(observed) / np.std(new))
+    offset = float(np.mean(observed) - factor * np.mean(new))
+    rest = logit - observed  # the hidden factor's part (no stress in the sample)
+    alpha0 = calibrate(weights, base_rate, ip, period_us)
+    grid = np.empty(K.CONCEPT_GRID)
+    for i, a in enumerate(np.linspace(-1.0, 1.0, K.CONCEPT_GRID)):
+        theta = a * 0.5 * np.pi
+        turned = rest + np.cos(theta) * observed + np.sin(theta) * (offset + factor * new)
+        alpha = alpha0
+        for _ in range(30):  # Newton's method on mean(sigmoid(alpha + turned)) = base_rate
+            p = 1.0 / (1.0 + np.exp(-(alpha + turned)))
+            gap = float(np.mean(p)) - base_rate
+            step = gap / float(np.mean(p * (1.0 - p)))
+            alpha -= step
+            if abs(step) < 1e-10:
+                break
+        grid[i] = alpha
+    grid[K.CONCEPT_GRID // 2] = alpha0  # no drift: exactly the plain intercept
+    return offset, factor, grid
 
 
 def _ids(first: int, ints: np.ndarray) -> dict[str, pl.Series]:
