@@ -71,7 +71,8 @@ class Deliverer:
         self.after = after
         self.held: pl.DataFrame | None = None
         self.keys = np.empty((4, 0), np.int64)  # delivery time, record, copy, block index
-        self.starts: list[Position] = []  # start of each block pushed
+        self.starts: dict[int, Position] = {}  # start of each block with items held back
+        self.pushed = 0
 
     def push(self, block: Block, start: Position, *, final: bool) -> Delivered:
         """Add ``block`` (which began at ``start``) and release what is due; ``final`` (no
@@ -89,8 +90,9 @@ class Deliverer:
         keys[1] = block.first + rows
         keys[2, :n] = 0
         keys[2, n:] = 1
-        keys[3] = len(self.starts)
-        self.starts.append(start)
+        keys[3] = self.pushed
+        self.starts[self.pushed] = start
+        self.pushed += 1
         items = block.frame[rows] if twice.size else block.frame
         pool = items if self.held is None else pl.concat([self.held, items])
         pool_keys = np.concatenate([self.keys, keys], axis=1)
@@ -112,6 +114,9 @@ class Deliverer:
         waiting = np.flatnonzero(~ready)
         self.held = pool[waiting] if waiting.size else None
         self.keys = pool_keys[:, waiting]
+        keep = int(self.keys[3].min()) if waiting.size else self.pushed
+        for index in [i for i in self.starts if i < keep]:
+            del self.starts[index]  # no item of these blocks is waiting: never needed again
         frame = pool[order]
         if self.column:
             frame = frame.with_columns(

@@ -169,3 +169,26 @@ def test_record_generators_historical_ranges_and_files(tmp_path) -> None:
     expected = simtom.frame("bnpl", n=3_000, **OPTS)
     assert written["transaction_id"].to_list() == expected["transaction_id"].to_list()
     assert np.array_equal(written["_duplicate"].to_numpy(), expected["_duplicate"].to_numpy())
+
+
+def test_the_hold_back_stays_bounded() -> None:
+    """An endless stream, 300 blocks: what waits is about rate x late_delay x (late + duplicate
+    rates) items (here 20/s x 30 s x 0.15 = 90; bound 4x), and only their blocks' starts."""
+    from simtom.config import make_scenario
+    from simtom.engine import Engine
+    from simtom.registry import get
+
+    config = {k: v for k, v in OPTS.items() if k != "delivery_column"}
+    engine = Engine(make_scenario("bnpl", config, get("bnpl").options))
+    deliverer = engine.deliverer()
+    position = engine.arrivals.start()
+    most_held = most_starts = released = 0
+    for _ in range(300):
+        block = engine.block(position, 500)
+        released += deliverer.push(block, position, final=False).frame.height
+        held = 0 if deliverer.held is None else deliverer.held.height
+        most_held = max(most_held, held)
+        most_starts = max(most_starts, len(deliverer.starts))
+        position = block.end
+    assert released > 150_000 and most_held < 4 * 90
+    assert most_starts <= 3  # 500 records span 25 s: items wait at most 30 s
