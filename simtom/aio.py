@@ -106,8 +106,8 @@ class _Blocks:
             start = self.start
             block = await self._next()
             self.start = block.end
-            final = block.last or self.engine.next_count(block.end, self.size) == 0
-            out = self.deliverer.push(block, start, final=final)
+            out = self.deliverer.push(block, start,
+                                      final=self.engine.ends_after(block, self.size))
             if out.frame.height:
                 return Block(block.first, out.frame, block.end, out.times,
                              np.zeros(out.times.shape[0], np.int64), block.last, out.ids)

@@ -12,8 +12,6 @@ import threading
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-import polars as pl
-
 from . import __version__, registry
 from .errors import ConfigError, SimtomError
 from .frames import DEFAULT_BATCH, _scenario
@@ -147,13 +145,12 @@ def _stream(args: argparse.Namespace) -> int:
 
 
 def _drift(args: argparse.Namespace) -> int:
-    from .drift import schedule
+    from .drift import schedule, schedule_rows
 
     scenario = _scenario(args.generator, args.n, args.seed, _options(args), need_n=False)
     table = schedule(scenario, registry.get(args.generator), at=args.at, points=args.points)
     if args.format == "json":
-        rows = table.with_columns(pl.col("time").dt.to_string("%Y-%m-%dT%H:%M:%S%.6fZ"))
-        print(json.dumps({"scenario": scenario.to_dict(), "schedule": rows.to_dicts()},
+        print(json.dumps({"scenario": scenario.to_dict(), "schedule": schedule_rows(table)},
                          indent=2))
     else:
         sys.stdout.write(table.write_csv())

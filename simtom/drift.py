@@ -174,4 +174,11 @@ def schedule(scenario: Scenario, generator: BlockGenerator, *,
     return pl.DataFrame(columns)
 
 
-__all__ = ["LevelDrift", "Plan", "plan", "schedule", "supported_targets"]
+def schedule_rows(table: pl.DataFrame) -> list[dict[str, Any]]:
+    """A schedule as JSON-ready rows (times as ISO 8601 UTC, as the records' ``_timestamp``)."""
+    rows: list[dict[str, Any]] = table.with_columns(
+        pl.col("time").dt.to_string("%Y-%m-%dT%H:%M:%S%.6fZ")).to_dicts()
+    return rows
+
+
+__all__ = ["LevelDrift", "Plan", "plan", "schedule", "schedule_rows", "supported_targets"]

@@ -321,7 +321,6 @@ class Engine:
                 return
             pos = block.end
 
-
     def deliverer(self, after: tuple[int, int, int] | None = None) -> Any:
         """A hold-back for delivery faults (``delivery.Deliverer``) of this engine's stream."""
         from .delivery import NOTHING, Deliverer
@@ -329,11 +328,15 @@ class Engine:
         return Deliverer(self.scenario, windowed=self.arrivals.pattern != "uniform",
                          first_window=self.arrivals.start().window, after=after or NOTHING)
 
-    def count(self, position: Position, size: int, limit: int | None) -> int:
+    def count(self, position: Position, size: int, limit: int | None = None) -> int:
         """Records in the next block: ``next_count``, or up to ``limit`` when given."""
         if limit is None:
             return self.next_count(position, size)
         return max(0, min(size, limit - position.record))
+
+    def ends_after(self, block: Block, size: int, limit: int | None = None) -> bool:
+        """True when no block follows ``block`` (a range's end, or the record count's)."""
+        return block.last or self.count(block.end, size, limit) == 0
 
     def _delivered(self, pos: Position, batch_size: int,
                    limit: int | None) -> Iterator[Block]:
@@ -344,7 +347,7 @@ class Engine:
             if n == 0:
                 return
             block = self.block(pos, n)
-            final = block.last or self.count(block.end, batch_size, limit) == 0
+            final = self.ends_after(block, batch_size, limit)
             out = deliverer.push(block, pos, final=final)
             if out.frame.height:
                 yield Block(block.first, out.frame, block.end, out.times,

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
-import polars as pl
 import uvicorn
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -164,16 +163,25 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def one_generator(request: Request) -> Response:
         return _json(describe(registry.get(request.path_params["name"])))
 
+    async def request_config(request: Request, *, steering: tuple[str, ...] = ()
+                             ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The configuration of a request (query, and a POST's JSON body, each option given
+        once), and apart from it the ``steering`` parameters (``points`` ...) found there."""
+        config = query_config(request.query_params)
+        extra = {key: config.pop(key) for key in steering if key in config}
+        if request.method == "POST":
+            body = await read_json_body(request, settings.max_body)
+            for key in (*config, *extra):
+                if key in body:
+                    raise ConfigError(key, body[key], "given once, in the body or the query")
+            extra.update({key: body.pop(key) for key in steering if key in body})
+            config.update(body)
+        return config, extra
+
     async def stream(request: Request) -> Response:
         name = request.path_params["name"]
         registry.get(name)  # an unknown generator is a 404 before anything else
-        config = query_config(request.query_params)
-        if request.method == "POST":
-            body = await read_json_body(request, settings.max_body)
-            for key in config:
-                if key in body:
-                    raise ConfigError(key, config[key], "given once, in the body or the query")
-            config.update(body)
+        config, _ = await request_config(request)
         last_id = (request.headers.get("last-event-id")
                    or request.query_params.get("last_event_id")
                    or request.query_params.get("lastEventId"))
@@ -193,26 +201,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
         name = request.path_params["name"]
         generator = registry.get(name)
-        config = query_config(request.query_params)
-        points = config.pop("points", None)
-        at = request.query_params.getlist("at") or None
-        config.pop("at", None)
-        if request.method == "POST":
-            body = await read_json_body(request, settings.max_body)
-            for key in config:
-                if key in body:
-                    raise ConfigError(key, config[key], "given once, in the body or the query")
-            points = body.pop("points", points)
-            at = body.pop("at", at)
-            config.update(body)
+        config, extra = await request_config(request, steering=("points", "at"))
+        at = extra.get("at")
+        if isinstance(at, str):  # one instant in the query (repeated: a list already)
+            at = [at]
         # like a stream of this configuration: a paced one without start_time starts now
         scenario = make_scenario(name, config, generator.options,
                                  realtime=config.get("paced") in (None, True))
         table = await asyncio.to_thread(drift_.schedule, scenario, generator, at=at,
-                                        points=points)
-        rows = table.with_columns(pl.col("time").dt.to_string("%Y-%m-%dT%H:%M:%S%.6fZ"))
+                                        points=extra.get("points"))
         return _json({"generator": name, "scenario": scenario.to_dict(),
-                      "schedule": rows.to_dicts()})
+                      "schedule": drift_.schedule_rows(table)})
 
     async def openapi(request: Request) -> Response:
         from ._openapi import document

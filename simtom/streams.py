@@ -352,7 +352,7 @@ def _nothing_after(stream: Stream) -> bool:
         if n == 0:
             return True
         block = engine.block(position, n)
-        final = block.last or engine.next_count(block.end, size) == 0
+        final = engine.ends_after(block, size)
         if deliverer.push(block, position, final=final).frame.height:
             return False
         if final:
