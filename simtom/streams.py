@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import orjson
 
+from ._malloc import trim
 from .config import Scenario, make_scenario
 from .encode import Encoded, Encoder
 from .engine import Block, Engine, Position
@@ -214,6 +215,7 @@ class _Producer:
         return self._encode_block(self.stream.engine.block(position, n), position, True)
 
     def _encode_block(self, block: Block, start: Position, final: bool) -> _Encoded:
+        trim()  # (at most once a second: keeps a long stream's memory flat, see _malloc)
         if self.deliverer is not None:  # what the block releases, in delivery order
             out = self.deliverer.push(block, start, final=final)
             if self.stream.fmt != "sse":

@@ -58,3 +58,13 @@ def test_a_stream_resumed_after_any_record_equals_the_straight_stream():
         assert rest == b"\n\n".join(events[k + 1:]) + b"\n\n"
     end_id = events[-1].split(b"\n")[0][len(b"id: "):].decode()
     assert open_stream("bnpl", CONFIG, last_event_id=end_id).finished
+
+
+def test_trim_runs_at_most_once_per_interval() -> None:
+    """malloc_trim (glibc) is what keeps a long unpaced stream's memory flat (see _malloc);
+    it must run when due and not more often."""
+    from simtom import _malloc
+
+    first = _malloc.trim(every=0.0)
+    assert first == (_malloc._load() is not None)
+    assert _malloc.trim(every=3600.0) is False
