@@ -75,59 +75,53 @@ def test_frame_baseline(benchmark: Any, figures: Figures) -> None:
                   "frame.simtom_1thread_rows_per_s", "frame.baseline_rows_per_s", benchmark)
 
 
+def scenario_frame(benchmark: Any, figures: Figures, key: str, label: str, ratio: str,
+                   options: dict[str, Any]) -> pl.DataFrame:
+    """Time ``simtom.frame("bnpl", **options)`` (best of 5) and report its rows/s and their
+    ratio to the plain frame's of this run (the scenarios issue's cost figures)."""
+    df = benchmark.pedantic(simtom.frame, args=("bnpl",), kwargs=options, rounds=5,
+                            warmup_rounds=1)
+    best = best_seconds(benchmark)
+    if best:
+        figures.add(f"frame.{key}_rows_per_s", "frame", label.format(rows=df.height),
+                    df.height / best, "rows/s", benchmark=benchmark)
+    figures.ratio(f"frame.{key}_share", "frame", ratio, f"frame.{key}_rows_per_s",
+                  "frame.simtom_rows_per_s", benchmark, fmt="{:.2f}")
+    return df
+
+
 @pytest.mark.benchmark(group="frame")
 def test_frame_historical(benchmark: Any, figures: Figures, warm: None) -> None:
     """A year of the calendar (about 1M records), against the plain frame of this run."""
-    options = {"seed": 42, "start_date": "2024-01-01", "end_date": "2024-12-31",
-               "base_daily_volume": 2_540}
-    df = benchmark.pedantic(simtom.frame, args=("bnpl",), kwargs=options, rounds=5,
-                            warmup_rounds=1)
+    df = scenario_frame(benchmark, figures, "historical",
+                        "simtom.frame, a year of the calendar ({rows:,} rows)",
+                        "calendar ÷ plain frame rows/s",
+                        {"seed": 42, "start_date": "2024-01-01", "end_date": "2024-12-31",
+                         "base_daily_volume": 2_540})
     assert 900_000 < df.height < 1_100_000
-    best = best_seconds(benchmark)
-    if best:
-        figures.add("frame.historical_rows_per_s", "frame",
-                    f"simtom.frame, a year of the calendar ({df.height:,} rows)",
-                    df.height / best, "rows/s", benchmark=benchmark)
-    figures.ratio("frame.historical_share", "frame", "calendar ÷ plain frame rows/s",
-                  "frame.historical_rows_per_s", "frame.simtom_rows_per_s", benchmark,
-                  fmt="{:.2f}")
 
 
 @pytest.mark.benchmark(group="frame")
 def test_frame_faults(benchmark: Any, figures: Figures, warm: None) -> None:
     """1M rows with gaussian noise on the measured fields and 5 % of them missing."""
-    options = {"n": FRAME_N, "seed": 42, "noise_type": "gaussian", "noise_level": 0.1,
-               "missing_rate": 0.05}
-    df = benchmark.pedantic(simtom.frame, args=("bnpl",), kwargs=options, rounds=5,
-                            warmup_rounds=1)
+    df = scenario_frame(benchmark, figures, "faults",
+                        "simtom.frame 1M rows, gaussian noise + 5 % missing",
+                        "noise and missing ÷ plain frame rows/s",
+                        {"n": FRAME_N, "seed": 42, "noise_type": "gaussian",
+                         "noise_level": 0.1, "missing_rate": 0.05})
     assert df.height == FRAME_N and df["amount"].null_count() > 0
-    best = best_seconds(benchmark)
-    if best:
-        figures.add("frame.faults_rows_per_s", "frame",
-                    "simtom.frame 1M rows, gaussian noise + 5 % missing", FRAME_N / best,
-                    "rows/s", benchmark=benchmark)
-    figures.ratio("frame.faults_share", "frame", "noise and missing ÷ plain frame rows/s",
-                  "frame.faults_rows_per_s", "frame.simtom_rows_per_s", benchmark,
-                  fmt="{:.2f}")
 
 
 @pytest.mark.benchmark(group="frame")
 def test_frame_drift(benchmark: Any, figures: Figures, warm: None) -> None:
     """1M rows with linear drift on every target (covariate, prior, concept), ramping over the
     whole range, and the _drift column: every record drifted by its own intensity."""
-    options = {"n": FRAME_N, "seed": 42, "drift_type": "linear", "drift_strength": 0.5,
-               "drift_column": True}
-    df = benchmark.pedantic(simtom.frame, args=("bnpl",), kwargs=options, rounds=5,
-                            warmup_rounds=1)
+    df = scenario_frame(benchmark, figures, "drift",
+                        "simtom.frame 1M rows, linear drift on every target",
+                        "drift ÷ plain frame rows/s",
+                        {"n": FRAME_N, "seed": 42, "drift_type": "linear",
+                         "drift_strength": 0.5, "drift_column": True})
     assert df.height == FRAME_N and df["_drift"].max() > 0.49
-    best = best_seconds(benchmark)
-    if best:
-        figures.add("frame.drift_rows_per_s", "frame",
-                    "simtom.frame 1M rows, linear drift on every target", FRAME_N / best,
-                    "rows/s", benchmark=benchmark)
-    figures.ratio("frame.drift_share", "frame", "drift ÷ plain frame rows/s",
-                  "frame.drift_rows_per_s", "frame.simtom_rows_per_s", benchmark,
-                  fmt="{:.2f}")
 
 
 # -- arrivals: the arrival kernel alone -----------------------------------------------------------
