@@ -223,9 +223,13 @@ class Scenario:
 
     def __repr__(self) -> str:
         changed = [f"seed={self.seed}", f"start={self.start.isoformat()}"]
+        # what make_scenario resolves a default (None) to
+        resolved = {"drift_strength": 0.0 if self.drift_type == "none" else
+                    DEFAULT_DRIFT_STRENGTH, "calendar_effects": self.historical}
         for spec in COMMON_FIELDS:
             value = getattr(self, spec.name)
-            if spec.name not in ("seed", "start_time") and value != spec.default:
+            default = resolved.get(spec.name, spec.default)
+            if spec.name not in ("seed", "start_time") and value != default:
                 changed.append(f"{spec.name}={value!r}")
         changed += [f"{k}={v!r}" for k, v in self.options.items()]
         return f"Scenario({self.generator!r}, {', '.join(changed)})"

@@ -155,6 +155,10 @@ def test_design_configuration_names_are_all_present():
 def test_scenario_repr_and_dict():
     s = scenario(seed=42, arrival_pattern="poisson")
     assert "seed=42" in repr(s) and "arrival_pattern='poisson'" in repr(s)
+    # options resolved from their defaults are not "changed"
+    assert "drift_strength" not in repr(s) and "calendar_effects" not in repr(s)
+    drifting = scenario(seed=42, drift_type="sudden", drift_strength=0.2)
+    assert "drift_strength=0.2" in repr(drifting)
     d = s.to_dict()
     assert d["seed"] == 42 and d["start_time"] == "2025-01-01T00:00:00+00:00"
     assert d["risk_scenario_weights"]["low_risk_purchase"] == 0.6
