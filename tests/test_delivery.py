@@ -90,14 +90,21 @@ def test_block_size_and_interfaces_agree(delivered: pl.DataFrame) -> None:
     assert [r["_duplicate"] for r in got] == head["_duplicate"].to_list()
 
 
-def test_sse_resume_continues_exactly() -> None:
+def test_sse_resume_continues_exactly(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Blocks of 300 records (so ids name many rebuild positions, not just the start), cut
+    at the first items, mid-block, across blocks and next to the end."""
+    import simtom.streams
+
+    monkeypatch.setattr(simtom.streams, "UNPACED_BATCH", 300)
     body = {**OPTS, "total_records": 2_000, "paced": False}
     with live_server() as url:
         straight = httpx.post(f"{url}/stream/bnpl", json=body, timeout=60)
         events, _ = parse_sse([straight.content])
         assert len(events) > 2_000
+        rebuild_from = {int(e.id.split(".")[3]) for e in events}
+        assert len(rebuild_from) >= 4 and max(rebuild_from) >= 900
         tails = {}
-        for cut in (0, 1, 333, 1_000, len(events) - 2):
+        for cut in (0, 1, 333, 1_000, 1_500, len(events) - 2):
             r = httpx.post(f"{url}/stream/bnpl", json=body, timeout=60,
                            headers={"Last-Event-ID": events[cut].id})
             tails[cut] = [e.data for e in parse_sse([r.content])[0]]

@@ -359,3 +359,17 @@ def test_drift_over_http_and_cli(tmp_path) -> None:
     assert cli.returncode == 0, cli.stderr
     assert [line.split(",")[1] for line in cli.stdout.splitlines()] == ["drift", "0.0", "0.5",
                                                                         "0.5"]
+
+
+def test_a_resumed_drifting_stream_continues_exactly() -> None:
+    from _live import parse_sse
+
+    body = {"total_records": 1_500, "paced": False, "drift_type": "gradual",
+            "drift_column": True, "arrival_pattern": "burst"}  # seed chosen by the server
+    with live_server() as url:
+        straight = httpx.post(f"{url}/stream/bnpl", json=body, timeout=60)
+        events, _ = parse_sse([straight.content])
+        resumed = httpx.post(f"{url}/stream/bnpl", json=body, timeout=60,
+                             headers={"Last-Event-ID": events[700].id})
+    assert [e.data for e in parse_sse([resumed.content])[0]] == [e.data for e in events[701:]]
+    assert any('"_drift":0.5' in e.data for e in events[701:])
