@@ -177,7 +177,7 @@ def schedule(scenario: Scenario, generator: BlockGenerator, *,
 def schedule_rows(table: pl.DataFrame) -> list[dict[str, Any]]:
     """A schedule as JSON-ready rows (times as ISO 8601 UTC, as the records' ``_timestamp``)."""
     rows: list[dict[str, Any]] = table.with_columns(
-        pl.col("time").dt.to_string("%Y-%m-%dT%H:%M:%S%.6fZ")).to_dicts()
+        pl.col("time").dt.to_string("%Y-%m-%dT%H:%M:%S%.6f+00:00")).to_dicts()
     return rows
 
 

@@ -342,7 +342,7 @@ def test_drift_over_http_and_cli(tmp_path) -> None:
     body = sched.json()
     assert [row["drift"] for row in body["schedule"]] == [0.0, 0.5, 0.5]
     assert [row["concept"] for row in body["schedule"]] == [0.0, 0.0, 0.0]
-    assert body["schedule"][1]["time"] == "2025-01-01T00:00:50.000000Z"
+    assert body["schedule"][1]["time"] == "2025-01-01T00:00:50.000000+00:00"
     assert body["scenario"]["drift_start"] == "2025-01-01T00:00:50+00:00"
     assert posted.json()["schedule"][0]["drift"] == pytest.approx(0.25)
     assert bad.status_code == 400 and bad.json()["field"] == "drift_period"

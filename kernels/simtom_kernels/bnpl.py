@@ -145,8 +145,8 @@ X_FIRST_PAYMENT = i64(1)
 X_RISK_SCORE = i64(2)
 X_UTILIZATION = i64(3)  # NaN where null
 X_LOGIT = i64(4)  # the default log-odds before the intercept (internal, used to calibrate)
-X_OBSERVED = i64(5)  # its part from observed risk factors (internal: concept drift's old
-X_NEW = i64(6)  # score) and concept drift's raw new score; written only with I_INTERNALS
+X_OBSERVED = i64(5)  # internal: the log-odds' part from observed factors (the old score)
+X_NEW = i64(6)  # internal: concept drift's raw new score (both only with I_INTERNALS)
 X_STRESS = i64(7)  # economic_stress_factor (moves with covariate drift)
 N_FLOATS = i64(8)
 
