@@ -12,6 +12,7 @@ import contextlib
 import logging
 import os
 import sys
+import threading
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -232,6 +233,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if settings.warm:
             warm()
+            threading.Thread(target=warm_scenarios, name="simtom-warm", daemon=True).start()
         yield
         settings.stopper.stop()
 
@@ -267,8 +269,6 @@ def warm() -> None:
     Record generators have nothing to compile and are skipped. A generator that fails here is
     logged and left for its requests to report; the others still serve.
     """
-    from . import drift
-    from .config import make_scenario
     from .records import RecordBlocks
 
     for gen in registry.generators():
@@ -280,15 +280,36 @@ def warm() -> None:
                     config = {"total_records": 4, "paced": False, "seed": 0,
                               "arrival_pattern": pattern}
                     open_stream(gen.name, config, fmt=fmt).sample()
-            # the scenarios' kernels too: drift (and its schedule), noise, missing values
-            faults = {"total_records": 4, "paced": False, "seed": 0, "drift_type": "gradual",
-                      "drift_column": True, "noise_type": "outliers", "noise_level": 0.1,
-                      "missing_rate": 0.1}
-            open_stream(gen.name, faults, fmt="ndjson").sample()
-            drift.schedule(make_scenario(gen.name, faults, gen.options), gen, points=2)
         except Exception as exc:
             log.warning("simtom: generator %s failed to warm up: %s: %s", gen.name,
                         type(exc).__name__, exc)
+
+
+#: A configuration that runs the scenarios' kernels: drift (and its schedule), noise, missing
+#: values, the delivery hold-back.
+SCENARIO_WARMUP = {"total_records": 4, "paced": False, "seed": 0, "drift_type": "gradual",
+                   "drift_column": True, "noise_type": "outliers", "noise_level": 0.1,
+                   "missing_rate": 0.1, "late_rate": 0.5}
+
+
+def warm_scenarios() -> None:
+    """Load the scenarios' kernels too (what a first request with drift, noise or late records
+    would otherwise pay). Run in a background thread once the server serves: a plain stream,
+    the common first request, does not wait for it."""
+    from . import drift
+    from .config import make_scenario
+    from .records import RecordBlocks
+
+    for gen in registry.generators():
+        if isinstance(gen, RecordBlocks):
+            continue
+        try:
+            open_stream(gen.name, SCENARIO_WARMUP, fmt="sse").sample()
+            drift.schedule(make_scenario(gen.name, SCENARIO_WARMUP, gen.options), gen,
+                           points=2)
+        except Exception as exc:
+            log.warning("simtom: generator %s failed to warm up its scenarios: %s: %s",
+                        gen.name, type(exc).__name__, exc)
 
 
 class _Server(uvicorn.Server):

@@ -306,3 +306,17 @@ def test_settings_from_environment_and_bad_values():
     assert (s.host, s.port, s.log_level, s.max_streams) == ("0.0.0.0", 9002, "debug", 3)
     with pytest.raises(SimtomError, match="SIMTOM_PORT: got 'eighty'"):
         Settings.from_env({"SIMTOM_PORT": "eighty"})
+
+
+def test_warm_ups_run_every_block_generator_without_complaint(caplog) -> None:
+    """What `simtom serve` runs at startup (the plain kernels) and then in a background thread
+    (drift, noise, missing and late-record paths): every registered block generator warms up
+    without a warning, record generators are skipped."""
+    import logging
+
+    from simtom.server import warm, warm_scenarios
+
+    with caplog.at_level(logging.WARNING, logger="simtom"):
+        warm()
+        warm_scenarios()
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
