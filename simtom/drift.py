@@ -105,10 +105,7 @@ def plan(scenario: Scenario, generator: BlockGenerator) -> Plan:
 class LevelDrift:
     """Covariate drift for generators without their own: measured fields' level."""
 
-    def __init__(self, scenario: Scenario, plan: Plan, measured: Mapping[str, int | None],
-                 schema: pl.Schema) -> None:
-        self.seed = scenario.seed
-        self.plan = plan
+    def __init__(self, measured: Mapping[str, int | None], schema: pl.Schema) -> None:
         self.fields = {n: d for n, d in measured.items() if n in schema}
 
     def apply(self, frame: pl.DataFrame, first: int, intensity: np.ndarray) -> pl.DataFrame:

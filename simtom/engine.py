@@ -244,7 +244,7 @@ class Engine:
         self.drift = drift_.plan(scenario, self.generator)
         self.level_drift = None
         if self.drift.active and not self.generator.drift_targets:
-            self.level_drift = drift_.LevelDrift(scenario, self.drift, faults.measured, schema)
+            self.level_drift = drift_.LevelDrift(faults.measured, schema)
         self.drift_column = scenario.drift_column
         #: Records go through a delivery hold-back: late or duplicated ones, or the columns.
         self.delivers = (scenario.late_rate > 0 or scenario.duplicate_rate > 0

@@ -250,11 +250,9 @@ def _columns(name: str, records: list[dict[str, Any]], p: _Prepared,
         if not record.keys() <= keys:
             extra = sorted(set(record) - keys)[0]
             fields = ", ".join(p.schema) or "none"
-            source = "its declared schema" if p.instance.schema is not None else \
-                f"the columns inferred from its first {PROBE} records"
             msg = (f"generator {name!r}: record {first + i} has field {extra!r}, which is not "
-                   f"in {source} ({fields}); allowed: those fields (declare `schema` on the "
-                   "class to list every field and its dtype)")
+                   f"in its columns, {_schema_source(p)} ({fields}); allowed: those fields "
+                   "(declare `schema` on the class to list every field and its dtype)")
             raise RecordError(msg)
     series = []
     for column, dtype in p.schema.items():
@@ -277,6 +275,13 @@ def _series(column: str, values: list[Any], dtype: pl.DataType) -> pl.Series:
     return pl.Series(column, values, dtype=dtype, strict=True)
 
 
+def _schema_source(p: _Prepared) -> str:
+    """Where the generator's columns come from, for error messages."""
+    if p.instance.schema is not None:
+        return "declared in its schema"
+    return f"inferred from its first {PROBE} records"
+
+
 def _bad_value(name: str, column: str, dtype: pl.DataType, values: list[Any], first: int,
                p: _Prepared) -> RecordError:
     """The first value of ``column`` that does not fit ``dtype``."""
@@ -284,10 +289,9 @@ def _bad_value(name: str, column: str, dtype: pl.DataType, values: list[Any], fi
         try:
             _series(column, [v], dtype)
         except Exception:
-            source = "declared" if p.instance.schema is not None else \
-                f"inferred from the first {PROBE} records"
             msg = (f"generator {name!r}: record {first + i}: {column}: got {v!r:.60} "
-                   f"({type(v).__name__}); allowed: values of dtype {dtype} ({source}; declare "
+                   f"({type(v).__name__}); allowed: values of dtype {dtype} "
+                   f"({_schema_source(p)}; declare "
                    "`schema` on the class to choose the dtype)")
             return RecordError(msg)
     return RecordError(f"generator {name!r}: {column}: values do not fit dtype {dtype}")

@@ -127,8 +127,8 @@ def test_sse_resume_continues_exactly(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_paced_streams_follow_delivery_time() -> None:
-    """Paced at 100 simulated seconds per wall second: a record 20 s late arrives 0.2 s after
-    its neighbours' event time; the stream's order is the delivery order."""
+    """Paced at 100 simulated seconds per wall second (a record 20 s late is due 0.2 s after
+    its event): the paced stream goes out in delivery order, the unpaced frame's order."""
     body = {"total_records": 200, "seed": 1, "late_rate": 0.3, "late_delay": 20.0,
             "rate_per_second": 1_000.0, "time_compression": 100.0, "delivery_column": True,
             "start_time": "2025-01-01T00:00:00Z"}
