@@ -204,9 +204,14 @@ def test_memory_stays_flat(benchmark: Any, figures: Figures, mode: str) -> None:
 
 def first_record_after_start() -> float:
     port = free_port()
+    # Python's bytecode cache is allowed to fill, like Numba's: a user's second start has both
+    # (so does the Docker image, compiled at build). PYTHONDONTWRITEBYTECODE, set on some
+    # machines, would make every start compile every imported module from source (~2 s more).
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     start = time.monotonic()
     proc = subprocess.Popen([*simtom_command(), "serve", "--port", str(port), "--log-level",
-                             "warning"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             "warning"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env=env)
     try:
         wait_healthy(port, proc)
         read(port, {"total_records": 1, "paced": False}, "ndjson")
@@ -218,7 +223,8 @@ def first_record_after_start() -> float:
 @pytest.mark.benchmark(group="server-start")
 def test_cold_start_to_first_record(benchmark: Any, figures: Figures, simtom_port: int) -> None:
     """From spawning ``simtom serve`` (warm Numba cache: the module's server has filled it) to a
-    client's first record."""
+    client's first record, with a warm bytecode cache (an untimed start fills it)."""
+    first_record_after_start()
     best = min(first_record_after_start() for _ in range(3))
     figures.add("server.start", "server-start", "spawn to first record (warm cache)", best, "s",
                 "{:.2f}", benchmark)

@@ -17,7 +17,7 @@ from simtom_kernels.bnpl import LOOKBACK
 
 import simtom
 from simtom.generators.ecommerce import _bnpl_model as M
-from simtom.generators.ecommerce.bnpl import COLUMNS
+from simtom.generators.ecommerce.bnpl import COLUMNS, solve_intercept
 
 N = 200_000
 Z = 4.5
@@ -169,6 +169,19 @@ def test_stress_and_base_rate_move_the_default_rate():
     assert stressed["will_default"].mean() > 1.8 * base
     high = simtom.frame("bnpl", n=50_000, seed=3, base_default_rate=0.10)["will_default"].mean()
     assert abs(high - 0.10) < 0.01
+
+
+@pytest.mark.parametrize("rate", [0.0005, 0.03, 0.5])
+@pytest.mark.parametrize("guess", [-35.0, 0.0, 35.0])
+def test_the_intercept_solver_hits_the_rate_from_any_start(rate, guess):
+    """The calibration's solver: mean(sigmoid(alpha + logit)) = rate to rounding, from guesses
+    in either flat tail of the sigmoid (where a plain Newton step overshoots), on skewed
+    log-odds like the kernel's."""
+    rng = np.random.default_rng(7)
+    logit = rng.normal(0.0, 1.5, 50_000) + rng.exponential(1.0, 50_000)
+    alpha = solve_intercept(logit, rate, guess)
+    mean = float(np.mean(1.0 / (1.0 + np.exp(-(alpha + logit)))))
+    assert abs(mean - rate) <= 1e-12 * rate + 1e-16
 
 
 def test_repeat_customer_rate(df):
