@@ -15,3 +15,6 @@ helper = numba.njit(cache=True, nogil=True, fastmath=False)
 # The one parallel setting: only an outer loop over independent chunks of a block runs in
 # parallel, each thread writing its own slice, so results never depend on the thread count.
 parallel = numba.njit(cache=True, nogil=True, fastmath=False, parallel=True)
+# Small helpers of the id kernels are inlined by Numba itself: the per-id work is a few dozen
+# instructions, and a call (Numba's calling convention, an error check after it) would double it.
+inline = numba.njit(cache=True, nogil=True, fastmath=False, inline="always")

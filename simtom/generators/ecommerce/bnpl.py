@@ -332,16 +332,17 @@ def _ids(first: int, ints: np.ndarray) -> dict[str, pl.Series]:
 
 def _strings(prefix: str, numbers: np.ndarray, width: int, infix: str = "",
              suffixes: np.ndarray | None = None) -> pl.Series:
+    """An id column, written by a kernel as Arrow string views: polars takes it without a copy."""
     pre = np.frombuffer(prefix.encode(), np.uint8)
     mid = np.frombuffer(infix.encode(), np.uint8)
     parallel = len(numbers) >= 2 * PARALLEL_CHUNK and numba.get_num_threads() > 1
-    kernel = K.format_ids_chunked if parallel else K.format_ids
-    offsets, data = kernel(pre, numbers, np.int64(width), mid,
-                           numbers if suffixes is None else suffixes)
-    array = pa.LargeStringArray.from_buffers(len(numbers), pa.py_buffer(offsets),
-                                             pa.py_buffer(data))
+    views, data = K.id_views(pre, numbers, np.int64(width), mid,
+                             numbers if suffixes is None else suffixes, parallel)
+    # a view addresses its data by a u32 offset: blocks of at most MAX_BATCH (2^24) ids of at
+    # most 53 bytes stay far below 4 GiB
+    array = pa.Array.from_buffers(pa.string_view(), len(numbers),
+                                  [None, pa.py_buffer(views), pa.py_buffer(data)])
     return pl.Series(array)
-
 
 
 class BNPLConfig(GeneratorConfig):
