@@ -46,9 +46,10 @@ def test_frame_simtom(benchmark: Any, figures: Figures, warm: None) -> None:
 @pytest.mark.benchmark(group="frame")
 def test_frame_simtom_one_thread(benchmark: Any, figures: Figures) -> None:
     """Thread pools are sized at import, so this runs in a subprocess started with
-    NUMBA_NUM_THREADS=1 and POLARS_MAX_THREADS=1 (it warms up, then times 3 frames).
-    pytest-benchmark's time for this row is the whole subprocess; the figure is its best frame."""
-    result = benchmark.pedantic(probe, args=("frame", str(FRAME_N), "3"),
+    NUMBA_NUM_THREADS=1 and POLARS_MAX_THREADS=1 (it warms up, then times 7 frames: single
+    frames here vary by +-20 % with the other tenants' load). pytest-benchmark's time for this
+    row is the whole subprocess; the figure is its best frame."""
+    result = benchmark.pedantic(probe, args=("frame", str(FRAME_N), "7"),
                                 kwargs={"env": ONE_THREAD}, rounds=1)
     assert result["height"] == FRAME_N
     assert (result["numba_threads"], result["polars_threads"]) == (1, 1)

@@ -1070,14 +1070,15 @@ def test_loglogistic_distribution() -> None:
     assert stats.kstest(sample, "fisk", args=(2.2, 0, 60.0)).pvalue > 1e-3
 
 
-def test_format_ids_chunked_equals_serial() -> None:
-    """The parallel id formatter writes exactly the serial one's bytes."""
+def test_id_views_chunked_equals_serial() -> None:
+    """The parallel id writer writes exactly the serial one's bytes (several 65,536-id chunks,
+    long ids among them)."""
     numbers = np.concatenate([np.arange(150_000, dtype=np.int64) * 7919 % 10**8,
                               [0, 9, 10**12, 2**63 - 1]]).astype(np.int64)
     suffixes = (np.arange(numbers.shape[0]) % 3 + 1).astype(np.int64)
     prefix = np.frombuffer(b"cust_", np.uint8)
     for infix in (b"", b"_pm_"):
         mid = np.frombuffer(infix, np.uint8)
-        serial = K.format_ids(prefix, numbers, np.int64(6), mid, suffixes)
-        chunked = K.format_ids_chunked(prefix, numbers, np.int64(6), mid, suffixes)
+        serial = K.id_views(prefix, numbers, np.int64(6), mid, suffixes, False)
+        chunked = K.id_views(prefix, numbers, np.int64(6), mid, suffixes, True)
         assert np.array_equal(serial[0], chunked[0]) and np.array_equal(serial[1], chunked[1])

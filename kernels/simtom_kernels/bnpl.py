@@ -182,7 +182,7 @@ def tilt(a):  # type: ignore[no-untyped-def]
     return 1.0 + a if a >= 0.0 else 1.0 / (1.0 - a)
 
 
-@helper
+@inline
 def drifted(base, draw, tables, row, drift_row, mirror_row, a):  # type: ignore[no-untyped-def]
     """A categorical draw from ``row`` moved by covariate drift of intensity ``a``."""
     if a == 0.0:
@@ -210,7 +210,7 @@ def bucket(x, fp, first, count):  # type: ignore[no-untyped-def]
     return code
 
 
-@helper
+@inline
 def customer_of(k, first, roots, chain_key, repeat_rate):  # type: ignore[no-untyped-def]
     """The record that brought record k's customer: follow repeat links back to a new customer.
 
@@ -589,22 +589,26 @@ INLINE = 12
 PAIRS = np.frombuffer("".join(f"{i:02d}" for i in range(100)).encode(), np.uint16).copy()
 
 
-def id_views(prefix, numbers, width, infix, suffixes, chunked=False):  # type: ignore[no-untyped-def]
+def id_views(prefix, numbers, width, infix, suffixes, chunked=False, views=None,
+             starts=None):  # type: ignore[no-untyped-def]
     """String views for ``prefix + zero-padded number [+ infix + suffix]``.
 
     Returns (views uint64[2 * n], data uint8[...]). ``width`` is the minimum digit count; larger
     numbers use more digits. When ``infix`` is empty, ``suffixes`` is ignored. Numbers and
     suffixes are non-negative; the data buffer must stay under 4 GiB (the caller's blocks do).
-    ``chunked`` writes chunks of ids in parallel threads (the same bytes).
+    ``chunked`` writes chunks of ids in parallel threads (the same bytes). ``views`` (2 * n
+    words) and ``starts`` (n integers, scratch) may be given, to be written into.
 
     Plain Python around two kernels: the outputs are allocated by numpy, which asks the kernel
     for huge pages, so first touching them costs a fraction of what memory allocated inside a
     kernel does (measured 4x on 64 MB: one page fault per 2 MB, not per 4 kB).
     """
     n = numbers.shape[0]
-    starts = np.empty(n, np.int64)
+    if starts is None:
+        starts = np.empty(n, np.int64)
     total = id_starts(prefix, numbers, width, infix, suffixes, starts)
-    views = np.empty(2 * n, np.uint64)
+    if views is None:
+        views = np.empty(2 * n, np.uint64)
     data = np.empty(total, np.uint8)
     if chunked:
         id_write_chunked(prefix, numbers, width, infix, suffixes, starts, views, data)

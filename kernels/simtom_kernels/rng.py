@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 
-from ._jit import helper, jit
+from ._jit import helper, inline, jit
 
 # Constant arguments of helper calls are written i64(3), not 3: Numba would otherwise compile a
 # separate Literal[int](3) specialisation of the helper for every distinct constant.
@@ -72,7 +72,7 @@ def uniform(base: np.uint64, draw: np.int64) -> float:
     return (float(np.int64(bits(base, draw) >> _S12)) + 0.5) * _INV52
 
 
-@helper
+@inline
 def norm_ppf(p: float) -> float:
     """Inverse of the standard normal CDF (Acklam's rational approximation, |rel err| < 1.2e-9)."""
     if p < 0.02425:
@@ -122,7 +122,7 @@ def loglogistic(base: np.uint64, draw: np.int64, log_median: float, shape: float
     return math.exp(log_median + math.log(u / (1.0 - u)) / shape)
 
 
-@helper
+@inline
 def normal(base: np.uint64, draw: np.int64) -> float:
     """A standard normal draw by inversion: one draw per value."""
     return norm_ppf(uniform(base, draw))
