@@ -19,6 +19,7 @@ from simtom_kernels import arrivals as A
 
 from . import calendar
 from . import drift as drift_
+from ._constants import constant_strings
 from .config import Scenario
 from .errors import ConfigError
 from .faults import Faults
@@ -293,7 +294,7 @@ class Engine:
         frame = frame.with_columns(
             pl.Series("_timestamp", times).cast(pl.Datetime("us", "UTC")),
             pl.int_range(first, first + n, dtype=pl.Int64).alias("_record_id"),
-            pl.lit(self.generator.name, dtype=pl.String).alias("_generator"),
+            constant_strings("_generator", self.generator.name, n),
             *extra,
         )
         return Block(first, frame, end, times, slots, last)
