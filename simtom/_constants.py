@@ -45,8 +45,8 @@ def _write(text: bytes, n: int) -> np.ndarray:
     else:
         view = head + text[:4] + (0).to_bytes(4, "little") + (0).to_bytes(4, "little")
     words = np.frombuffer(view, np.uint64)
-    out = np.empty((n, 2), np.uint64)
-    out[:] = words
-    out = out.reshape(-1)
-    out.setflags(write=False)
-    return out
+    rows = np.empty((n, 2), np.uint64)
+    rows[:] = words
+    flat: np.ndarray = rows.reshape(-1)
+    flat.setflags(write=False)
+    return flat
