@@ -190,9 +190,11 @@ class _Instants:
         out = np.empty(size + J.ISO_SLACK, np.uint8)
         if not J.iso_utc(times, out):  # a year outside 1000..9999
             return self.fallback(s)
-        text = out[:size].tobytes().decode("ascii")
-        stride, width = J.ISO_STRIDE, J.ISO_STRIDE - 1
-        return [text[i:i + width] for i in range(0, size, stride)]
+        # each text ends with its closing quote, which no text holds: one C-level split makes
+        # the strings (a third of the cost of slicing them out one by one)
+        values = out[:size].tobytes().decode("ascii").split('"')
+        values.pop()  # the empty string after the last quote
+        return values
 
 
 class _ViaJson:
