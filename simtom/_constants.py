@@ -20,9 +20,17 @@ _lock = threading.Lock()
 _views: dict[str, tuple[np.ndarray, pa.Buffer]] = {}
 
 
+#: Longest column served from the shared buffer (16 MB of views); a longer one (a batch_size in
+#: the millions) gets buffers of its own, so the shared ones never grow past this.
+MAX_SHARED = 1 << 20
+
+
 def constant_strings(name: str, value: str, n: int) -> pl.Series:
     """A String column ``name`` of ``n`` rows, each ``value``."""
-    views, data = _buffers(value, n)
+    if n > MAX_SHARED:
+        views, data = _write(value.encode(), n), pa.py_buffer(value.encode())
+    else:
+        views, data = _buffers(value, n)
     array = pa.Array.from_buffers(pa.string_view(), n, [None, pa.py_buffer(views[:2 * n]), data])
     return pl.Series(name, array)
 

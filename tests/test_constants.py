@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
+from simtom import _constants
 from simtom._constants import constant_strings
 
 
@@ -24,3 +25,11 @@ def test_constant_strings_survive_growth_and_polars_operations() -> None:
     assert both.unique().to_list() == ["completed"] and both.len() == 100_010
     assert small.to_list() == ["completed"] * 10  # the older slice is still intact
     assert (small + "!").to_list() == ["completed!"] * 10
+
+
+def test_a_long_column_gets_buffers_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_constants, "MAX_SHARED", 100)
+    shared = _constants._views.get("USD")
+    s = constant_strings("c", "USD", 101)
+    assert s.to_list() == ["USD"] * 101
+    assert _constants._views.get("USD") is shared  # the shared buffer did not grow

@@ -218,6 +218,7 @@ def _int_nulls(name: str, values: np.ndarray, valid: np.ndarray) -> pl.Series:
     """An Int64 column of ``values`` (contiguous), null where ``valid`` is False, without a copy
     of the values: an Arrow array over them with a validity bitmap."""
     bitmap = np.packbits(valid, bitorder="little")
+    values = np.ascontiguousarray(values, dtype=np.int64)
     array = pa.Array.from_buffers(pa.int64(), values.shape[0],
                                   [pa.py_buffer(bitmap), pa.py_buffer(values)])
     return pl.Series(name, array)
