@@ -21,7 +21,7 @@ from .dicts import CHUNK, DictMaker
 from .engine import Block, Engine, Position, check_batch_size
 from .errors import ConfigError
 from .frames import _scenario
-from .pacer import Stopper, pace
+from .pacer import Stopper, pace, tick_for
 from .streams import batch_size as stream_batch
 
 
@@ -58,6 +58,7 @@ async def frames(engine: Engine, *, paced: bool, batch_size: int | None = None,
                     yield block.frame
             return
         async for piece in pace(producer, time_compression=engine.scenario.time_compression,
+                                tick=tick_for(engine.scenario.rate_per_second),
                                 sim_anchor_us=engine.scenario.start_us, stopper=stopper):
             if piece is not None:
                 item, lo, hi = piece

@@ -33,7 +33,7 @@ from .config import Scenario, make_scenario
 from .encode import Encoded, Encoder
 from .engine import Block, Engine, Position
 from .errors import ConfigError
-from .pacer import Stopper, pace
+from .pacer import Stopper, pace, tick_for
 from .registry import get
 
 FORMATS = ("sse", "ndjson")
@@ -139,6 +139,7 @@ class Stream:
             anchor = None if self.resumed else self.scenario.start_us
             beat = heartbeat if self.fmt == "sse" else None
             async for piece in pace(producer, time_compression=self.scenario.time_compression,
+                                    tick=tick_for(self.scenario.rate_per_second),
                                     sim_anchor_us=anchor, heartbeat=beat, stopper=stopper):
                 if piece is None:
                     yield b": heartbeat\n\n"

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from simtom.pacer import NAP, TICK, Schedule, Stopper, pace
+from simtom.pacer import FAST_RATE, FAST_TICK, NAP, TICK, Schedule, Stopper, pace, tick_for
 
 
 @dataclass
@@ -84,7 +84,7 @@ def test_fast_streams_go_out_in_chunks_not_record_by_record():
     out = run(blocks_of(times, 50_000), clock, time_compression=1.0)
     sizes = [hi - lo for _, (item, lo, hi), _ in out]
     assert sum(sizes) == 100_000
-    # one slice per tick: ~1 s / 5 ms = 200 slices of ~500 records
+    # one slice per tick: ~1 s / TICK slices
     assert len(out) <= 1.0 / TICK + 3
     assert clock.sleeps <= 2 * len(out) + 4
 
@@ -131,3 +131,11 @@ def test_stopper_ends_a_sleeping_stream_within_a_nap():
     seen = asyncio.run(main())
     assert len(seen) == 1
     assert clock.now - t0 <= NAP + TICK
+
+
+def test_fast_streams_tick_faster() -> None:
+    """Streams above FAST_RATE records/s send big slices, so they tick at FAST_TICK (punctual);
+    slower ones at TICK (fewer wake-ups: less CPU)."""
+    assert FAST_TICK < TICK
+    assert tick_for(1.0) == tick_for(1000.0) == tick_for(FAST_RATE) == TICK
+    assert tick_for(FAST_RATE + 1) == tick_for(100_000.0) == FAST_TICK
