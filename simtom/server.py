@@ -233,7 +233,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if settings.warm:
             warm()
-            threading.Thread(target=warm_scenarios, name="simtom-warm", daemon=True).start()
+            threading.Thread(target=warm_scenarios, args=(settings.stopper,), name="simtom-warm",
+                             daemon=True).start()
         yield
         settings.stopper.stop()
 
@@ -292,10 +293,11 @@ SCENARIO_WARMUP = {"total_records": 4, "paced": False, "seed": 0, "drift_type": 
                    "missing_rate": 0.1, "late_rate": 0.5}
 
 
-def warm_scenarios() -> None:
+def warm_scenarios(stopper: Stopper | None = None) -> None:
     """Load the scenarios' kernels too (what a first request with drift, noise or late records
     would otherwise pay). Run in a background thread once the server serves: a plain stream,
-    the common first request, does not wait for it."""
+    the common first request, does not wait for it. Once ``stopper`` is set (the server is
+    shutting down) it stops, and a failure then (imports fail while Python exits) is not one."""
     from . import drift
     from .config import make_scenario
     from .records import RecordBlocks
@@ -303,11 +305,15 @@ def warm_scenarios() -> None:
     for gen in registry.generators():
         if isinstance(gen, RecordBlocks):
             continue
+        if stopper is not None and stopper.stopped:
+            return
         try:
             open_stream(gen.name, SCENARIO_WARMUP, fmt="sse").sample()
             drift.schedule(make_scenario(gen.name, SCENARIO_WARMUP, gen.options), gen,
                            points=2)
         except Exception as exc:
+            if stopper is not None and stopper.stopped:
+                return
             log.warning("simtom: generator %s failed to warm up its scenarios: %s: %s",
                         gen.name, type(exc).__name__, exc)
 

@@ -320,3 +320,24 @@ def test_warm_ups_run_every_block_generator_without_complaint(caplog) -> None:
         warm()
         warm_scenarios()
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
+
+
+def test_scenario_warm_up_stops_quietly_when_the_server_stops(caplog, monkeypatch) -> None:
+    """Once the server is shutting down, the background warm-up does nothing more and reports
+    no failure (imports fail while Python exits; that is not a broken generator)."""
+    import logging
+
+    import simtom.server as server
+
+    def broken(*args, **kwargs):
+        raise ModuleNotFoundError("No module named 'numba.core.runtime.context'")
+
+    stopper = server.Stopper()
+    monkeypatch.setattr(server, "open_stream", broken)
+    with caplog.at_level(logging.WARNING, logger="simtom"):
+        server.warm_scenarios(stopper)  # running: a failure is reported
+        assert "failed to warm up its scenarios" in caplog.text
+        caplog.clear()
+        stopper.stop()
+        server.warm_scenarios(stopper)  # stopping: nothing is reported
+    assert not caplog.records
