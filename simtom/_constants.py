@@ -39,7 +39,7 @@ def _buffers(value: str, n: int) -> tuple[np.ndarray, pa.Buffer]:
     with _lock:
         held = _views.get(value)
         if held is None or held[0].shape[0] < 2 * n:
-            size = max(n, 2 * (held[0].shape[0] // 2 if held else 0), 1024)
+            size = min(MAX_SHARED, max(n, 2 * (held[0].shape[0] // 2 if held else 0), 1024))
             held = (_write(value.encode(), size), pa.py_buffer(value.encode()))
             _views[value] = held
         return held

@@ -696,18 +696,7 @@ def id_write(prefix, numbers, width, infix, suffixes, starts, views, data, lo,
                 data[at + c] = np.uint8((head >> np.uint64(8 * c)) & np.uint64(0xFF))
             for c in range(lp + nd - 4):
                 data[at + 4 + c] = np.uint8((body >> np.uint64(8 * c)) & np.uint64(0xFF))
-            end = at + lp + nd
-            for c in range(li):
-                data[end + c] = infix[c]
-            u = np.uint64(suffixes[i])
-            j = at + length - 1
-            while True:
-                q = u // np.uint64(10)
-                data[j] = np.uint8(np.uint64(48) + u - q * np.uint64(10))
-                u = q
-                j -= 1
-                if u == 0:
-                    break
+            _write_tail(data, at + lp + nd, infix, suffixes[i], at + length - 1)
             views[2 * i] = np.uint64(length) | (head << np.uint64(32))
             views[2 * i + 1] = np.uint64(at) << np.uint64(32)  # buffer 0, then the offset
             continue
@@ -768,18 +757,23 @@ def _write_text(out, at, length, prefix, x, nd, infix, suffix):  # type: ignore[
     if j == stop:
         out[j] = np.uint8(np.uint64(48) + x % np.uint64(10))
     if li > 0:
-        at += lp + nd
-        for c in range(li):
-            out[at + c] = infix[c]
-        u = np.uint64(suffix)
-        j = at - (lp + nd) + length - 1  # the suffix's last digit
-        while True:
-            q = u // np.uint64(10)
-            out[j] = np.uint8(np.uint64(48) + u - q * np.uint64(10))
-            u = q
-            j -= 1
-            if u == 0:
-                break
+        _write_tail(out, at + lp + nd, infix, suffix, at + length - 1)
+
+
+@inline
+def _write_tail(out, at, infix, suffix, last):  # type: ignore[no-untyped-def]
+    """Write ``infix`` at ``out[at:]`` and the suffix's digits ending at ``out[last]``."""
+    for c in range(infix.shape[0]):
+        out[at + c] = infix[c]
+    u = np.uint64(suffix)
+    j = last
+    while True:
+        q = u // np.uint64(10)
+        out[j] = np.uint8(np.uint64(48) + u - q * np.uint64(10))
+        u = q
+        j -= 1
+        if u == 0:
+            break
 
 
 @inline
