@@ -341,3 +341,13 @@ def test_scenario_warm_up_stops_quietly_when_the_server_stops(caplog, monkeypatc
         stopper.stop()
         server.warm_scenarios(stopper)  # stopping: nothing is reported
     assert not caplog.records
+
+    def stopping_then_broken(*args, **kwargs):  # the shutdown arrives mid warm-up
+        stopper.stop()
+        raise ModuleNotFoundError("No module named 'numba.core.runtime.context'")
+
+    stopper = server.Stopper()
+    monkeypatch.setattr(server, "open_stream", stopping_then_broken)
+    with caplog.at_level(logging.WARNING, logger="simtom"):
+        server.warm_scenarios(stopper)
+    assert not caplog.records

@@ -682,9 +682,9 @@ def id_write(prefix, numbers, width, infix, suffixes, starts, views, data, lo,
     scratch = np.zeros(INLINE, np.uint8)
     for i in range(lo, hi):
         x = np.uint64(numbers[i])
-        length = _id_length(lp, x, width, limit, li, suffixes[i])
+        nd = width if x < limit else _digits(x)  # the number's digits
+        length = lp + nd + (li + _digits(np.uint64(suffixes[i])) if li > 0 else 0)
         at = starts[i]
-        nd = length - lp - (li + _digits(np.uint64(suffixes[i])) if li > 0 else 0)
         if fast and lp + nd <= INLINE and (at >= 0 or li == 0):
             # prefix and number fit the first 12 bytes: bytes 4.. of them in one register
             body = tail | (_digit_word(x, nd) << np.uint64(8 * (lp - 4)))
