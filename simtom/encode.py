@@ -211,7 +211,7 @@ class Encoder:
         if not self._slow and not batch.schema.equals(self._arrow_schema):
             self._check_schema(frame)
             self._arrow_schema = batch.schema
-        desc, bufs = self._describe_buffers(batch, n)
+        desc, bufs = describe_buffers(self._desc, batch, n)
         ends = np.empty(n, np.int64)
         missed = np.zeros(desc.shape[0], np.int64)
         threads = _threads(n)
@@ -288,50 +288,6 @@ class Encoder:
         self._framing_for = (key, framing, framing_ends)
         return framing, framing_ends
 
-    def _describe_buffers(self, batch: pa.RecordBatch,
-                          n: int) -> tuple[np.ndarray, np.ndarray]:
-        """The per-call part of ``desc`` (buffer addresses and offsets) and the data buffers.
-
-        Each buffer the kernel reads is checked to hold the block's values (a frame whose types
-        changed under the same names cannot make the kernel read past a buffer).
-        """
-        desc = self._desc.copy()
-        bufs: list[int] = []
-        for c, array in enumerate(batch.columns):
-            kind = int(desc[c, K.D_KIND])
-            buffers = array.buffers()
-            offset = array.offset
-            desc[c, K.D_OFFSET] = offset
-            if buffers[0] is not None:
-                _check_size(buffers[0], (offset + n + 7) // 8, c)
-                desc[c, K.D_VALID] = buffers[0].address
-            if kind == K.K_NULL:
-                continue
-            values = buffers[1]
-            if kind in (K.K_ENUM, K.K_CAT):
-                width = array.type.index_type.bit_width // 8
-                desc[c, K.D_WIDTH] = width
-                if kind == K.K_CAT:
-                    words = array.dictionary
-                    parts = words.buffers()
-                    _check_size(parts[1], 16 * (words.offset + len(words)), c)
-                    desc[c, K.D_P1] = parts[1].address + 16 * words.offset
-                    desc[c, K.D_P2] = len(bufs)
-                    bufs.extend(b.address for b in parts[2:])
-            elif kind in (K.K_STR, K.K_RAW):
-                width = 16
-                desc[c, K.D_P1] = len(bufs)
-                bufs.extend(b.address for b in buffers[2:])
-            elif kind == K.K_BOOL:
-                _check_size(values, (offset + n + 7) // 8, c)
-                desc[c, K.D_DATA] = values.address
-                continue
-            else:
-                width = int(desc[c, K.D_WIDTH])
-            _check_size(values, (offset + n) * width, c)
-            desc[c, K.D_DATA] = values.address + offset * width
-        return desc, np.array(bufs, np.int64)
-
     def _renderings(self, frame: pl.DataFrame, desc: np.ndarray,
                     n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Text of the floats without a fast form, in the columns known to have some."""
@@ -350,6 +306,52 @@ class Encoder:
         lo = text.offset
         return (starts, rows, np.frombuffer(offsets, np.int64)[lo:lo + len(text) + 1],
                 np.frombuffer(data, np.uint8))
+
+
+def describe_buffers(template: np.ndarray, batch: pa.RecordBatch,
+                     n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``template`` (a kernel's ``desc`` of the schema) with the per-call part filled in (buffer
+    addresses and offsets), and the data buffers.
+
+    Each buffer the kernel reads is checked to hold the block's values (a frame whose types
+    changed under the same names cannot make the kernel read past a buffer).
+    """
+    desc = template.copy()
+    bufs: list[int] = []
+    for c, array in enumerate(batch.columns):
+        kind = int(desc[c, K.D_KIND])
+        buffers = array.buffers()
+        offset = array.offset
+        desc[c, K.D_OFFSET] = offset
+        if buffers[0] is not None:
+            _check_size(buffers[0], (offset + n + 7) // 8, c)
+            desc[c, K.D_VALID] = buffers[0].address
+        if kind == K.K_NULL:
+            continue
+        values = buffers[1]
+        if kind in (K.K_ENUM, K.K_CAT):
+            width = array.type.index_type.bit_width // 8
+            desc[c, K.D_WIDTH] = width
+            if kind == K.K_CAT:
+                words = array.dictionary
+                parts = words.buffers()
+                _check_size(parts[1], 16 * (words.offset + len(words)), c)
+                desc[c, K.D_P1] = parts[1].address + 16 * words.offset
+                desc[c, K.D_P2] = len(bufs)
+                bufs.extend(b.address for b in parts[2:])
+        elif kind in (K.K_STR, K.K_RAW):
+            width = 16
+            desc[c, K.D_P1] = len(bufs)
+            bufs.extend(b.address for b in buffers[2:])
+        elif kind == K.K_BOOL:
+            _check_size(values, (offset + n + 7) // 8, c)
+            desc[c, K.D_DATA] = values.address
+            continue
+        else:
+            width = int(desc[c, K.D_WIDTH])
+        _check_size(values, (offset + n) * width, c)
+        desc[c, K.D_DATA] = values.address + offset * width
+    return desc, np.array(bufs, np.int64)
 
 
 def _references_in_a_loop(items: list[Any]) -> int:

@@ -547,32 +547,3 @@ def grow(out, used, need):  # type: ignore[no-untyped-def]
     bigger = np.empty(max(2 * out.shape[0], used + need + 4096), np.uint8)
     bigger[:used] = out[:used]
     return bigger
-
-
-#: Bytes per timestamp written by ``iso_utc``: YYYY-MM-DDTHH:MM:SS.ffffff+00:00 and a quote.
-ISO_STRIDE = 33
-ISO_SLACK = 8
-
-
-@jit
-def iso_utc(times, out):  # type: ignore[no-untyped-def]
-    """Write each µs timestamp as ``YYYY-MM-DDTHH:MM:SS.ffffff+00:00"`` at ``out[33 * i]``.
-
-    The text the encoder writes for a UTC datetime (with its closing quote). ``out`` needs
-    ``ISO_SLACK`` bytes after the last text: the writers store whole words. Returns False, with
-    ``out`` partly written, when a year falls outside 1000..9999 (the text is then wider).
-    """
-    if out.shape[0] < ISO_STRIDE * times.shape[0] + ISO_SLACK:
-        return False
-    digits = digit_pairs()
-    dig = np.int64(digits.ctypes.data)
-    base = np.int64(out.ctypes.data)
-    for i in range(times.shape[0]):
-        t = times[i]
-        day = t // US_PER_DAY
-        dst = base + ISO_STRIDE * i
-        after = put_date(dst, day, dig)
-        if after != dst + 10:
-            return False
-        put_time(after, t - day * US_PER_DAY, True, dig)
-    return True
