@@ -3,7 +3,8 @@
 ``simtom.stream`` (and ``BaseGenerator.stream``) yields plain dicts of JSON values: each holds
 exactly what the record's line of the NDJSON stream of the same configuration parses to, so the
 Python API, the HTTP API and ``simtom stream`` agree. Blocks are generated in a worker thread
-while the previous one is converted, column by column (see ``dicts.py``), never field by field.
+while the previous one is converted: a Numba kernel writes each chunk of records as a pickle,
+and ``pickle.loads`` makes the chunk's dicts in C (see ``dicts.py``).
 ``simtom.stream_frames`` yields DataFrames: whole blocks unpaced, or, paced, the slice of a
 block that falls due at each tick of the pacer.
 """

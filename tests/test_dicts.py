@@ -163,3 +163,10 @@ def test_kernel_pickles_several_chunks_into_one_buffer() -> None:
     assert [len(x) for x in lists] == [30, 30, 25]
     want = json_records(frame)[10:95]
     assert all(same(a, b) for a, b in zip([r for x in lists for r in x], want))
+
+
+def test_docstring_example() -> None:
+    import doctest
+
+    result = doctest.testmod(simtom.dicts)
+    assert result.attempted >= 1 and result.failed == 0

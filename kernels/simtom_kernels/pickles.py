@@ -1,8 +1,8 @@
 """The pickle kernel: a block of Arrow columns as pickles of lists of dicts, for Python streams.
 
-``pickle.loads`` builds dicts in C, several times faster per record than Python code setting
-values one by one, and this kernel writes its input without the GIL, in the thread that made the
-block. Each chunk of records is one pickle (protocol 4 opcodes) of a list of dicts:
+``pickle.loads`` builds dicts in C, faster per record than Python code setting values one by
+one, and this kernel writes its input without the GIL, just before it is loaded. Each chunk of
+records is one pickle (protocol 4 opcodes) of a list of dicts:
 
 - a head, the same for every chunk: ``dict.copy`` as a global (memo 0), each key (memo 1 ..
   n_cols) and, in ``cat_memo`` order, the categories of enum columns (shared str objects);
@@ -25,7 +25,7 @@ import math
 
 import numpy as np
 
-from ._jit import helper, inline, jit
+from ._jit import helper, jit
 from ._json_values import (
     US_PER_DAY,
     copy,
@@ -99,7 +99,7 @@ MAX_GET = 5
 PAD = 32
 
 
-@inline
+@helper
 def put_get(dst, index):  # type: ignore[no-untyped-def]
     """Write a reference to memo entry ``index``."""
     if index < 256:
@@ -121,7 +121,7 @@ def put_unicode(dst, src, length):  # type: ignore[no-untyped-def]
     return copy(dst + 5, src, length)
 
 
-@inline
+@helper
 def put_long(dst, v):  # type: ignore[no-untyped-def]
     """Write the int64 ``v`` in the shortest of the integer opcodes that holds it."""
     if 0 <= v < 256:
@@ -140,7 +140,7 @@ def put_long(dst, v):  # type: ignore[no-untyped-def]
     return dst + 10
 
 
-@inline
+@helper
 def swap64(v):  # type: ignore[no-untyped-def]
     """The bytes of the uint64 ``v`` in reverse order (LLVM makes it one bswap)."""
     v = ((v & np.uint64(0x00FF00FF00FF00FF)) << np.uint64(8)) | (
@@ -197,19 +197,24 @@ def varies(dsc, c, lo, hi):  # type: ignore[no-untyped-def]
 
 @helper
 def text_bytes(dsc, n_cols, lo, hi):  # type: ignore[no-untyped-def]
-    """Bytes of string text in rows ``lo .. hi - 1`` (string and categorical columns)."""
+    """Bytes of string text in rows ``lo .. hi - 1`` (string and categorical columns; a null's
+    view or code may hold anything, so nulls are skipped)."""
     total = 0
     for c in range(n_cols):
         kind = get(dsc, c, D_KIND)
-        if kind == K_STR:
-            data = get(dsc, c, D_DATA)
-            for r in range(lo, hi):
+        if kind != K_STR and kind != K_CAT:
+            continue
+        valid = get(dsc, c, D_VALID)
+        offset = get(dsc, c, D_OFFSET)
+        width = get(dsc, c, D_WIDTH)
+        data = get(dsc, c, D_DATA)
+        words = get(dsc, c, D_P1)
+        for r in range(lo, hi):
+            if not bit(valid, r + offset):
+                continue
+            if kind == K_STR:
                 total += np.int64(peek(data + 16 * r, np.int32))
-        elif kind == K_CAT:
-            width = get(dsc, c, D_WIDTH)
-            data = get(dsc, c, D_DATA)
-            words = get(dsc, c, D_P1)
-            for r in range(lo, hi):
+            else:
                 code = np.int64(read_uint(data + r * width, width))
                 total += np.int64(peek(words + 16 * code, np.int32))
     return total
