@@ -3,10 +3,11 @@
 Building dicts is the cost of a Python stream: ~2.5 µs per 45-field BNPL record when Python sets
 the values (even column by column, in C loops), and 1.3 µs of converting columns to Python
 values on top. Instead, a Numba kernel (``simtom_kernels.pickles``) writes each chunk of a block
-as a pickle, without the GIL (0.3 µs per record), and ``pickle.loads`` builds the chunk's dicts
-in C (2.4-2.7 µs): 3.0 µs per record in all, against 3.8-4.0 µs before (best of 40 interleaved
-runs over a block of 8,192 records). The kernel's calls also let the thread that makes the next
-block take the GIL once per chunk.
+as a pickle, without the GIL (0.55 µs per record), and ``pickle.loads`` builds the chunk's dicts
+in C (2.1-2.3 µs): 2.6-2.8 µs per record in all, against 3.8-4.0 µs before (best of 40-60
+interleaved runs over a block of 8,192 records). Each dict is a copy of a template holding the
+chunk's common values, with only the fields that differ set. The kernel's calls also let the
+thread that makes the next block take the GIL once per chunk.
 
 Every value is exactly what the stream's JSON holds: ``_timestamp`` as
 ``"2025-01-01T00:00:00.000000+00:00"``, NaN and infinities as None, floats as the same double.

@@ -97,6 +97,21 @@ def test_constant_columns_per_chunk() -> None:
     assert records[1] is not records[0] and records[1] == records[0]
 
 
+def test_fields_holding_the_common_value_share_the_templates_objects() -> None:
+    """A record's field equal to the chunk's common value is not set: it keeps the template's
+    object (a rare first row does not make the template)."""
+    frame = pl.DataFrame({
+        "n": [7] + [300] * 9,
+        "e": pl.Series(["b"] + ["a"] * 9, dtype=pl.Enum(["a", "b"])),
+        "x": [0.5] * 10,
+    })
+    records = DictMaker(frame.schema)(frame)
+    assert [r["n"] for r in records] == [7] + [300] * 9
+    assert len({id(r["n"]) for r in records[1:]}) == 1  # 300 is not a cached small int
+    assert len({id(r["x"]) for r in records}) == 1
+    check(frame, 10)
+
+
 def test_long_keys_and_strings_and_memo_past_255() -> None:
     """Keys and strings of 256+ bytes (BINUNICODE), more than 255 columns and categories (memo
     references of four bytes)."""

@@ -6,10 +6,12 @@ records is one pickle (protocol 4 opcodes) of a list of dicts:
 
 - a head, the same for every chunk: ``dict.copy`` as a global (memo 0), each key (memo 1 ..
   n_cols) and, in ``cat_memo`` order, the categories of enum columns (shared str objects);
-- the chunk's first record as a dict of every column, also kept in the memo as ``(dict,)``;
-- each later record as ``dict.copy(first)`` (a copy of a dict of the right size costs a
-  ``memcpy``, where a dict filled key by key is resized four times), then ``SETITEMS`` with the
-  columns that are not constant in the chunk;
+- a template: a dict of every column's common value in the chunk (the most frequent category or
+  boolean, else the majority value if there is one), kept in the memo as ``(dict,)``;
+- each record as ``dict.copy(template)`` (a copy of a dict of the right size costs a ``memcpy``,
+  where a dict filled key by key is resized four times), then ``SETITEMS`` with the fields whose
+  value is not the template's. Measured over BNPL chunks of 256 records: 6 fields constant,
+  another 13 on average equal to the common value, so 26 of 45 fields set per record;
 - ``APPENDS`` and ``STOP``.
 
 Values are those of the record's JSON line parsed back (see ``jsonl.py``): integers, floats
@@ -25,7 +27,7 @@ import math
 
 import numpy as np
 
-from ._jit import helper, jit
+from ._jit import helper, inline, jit
 from ._json_values import (
     US_PER_DAY,
     copy,
@@ -65,7 +67,6 @@ from .jsonl import (
 MARK = 0x28  # (
 STOP = 0x2E  # .
 POP = 0x30  # 0
-DUP = 0x32  # 2
 BINFLOAT = 0x47  # G: a big-endian double
 BININT = 0x4A  # J: a little-endian int32
 BININT1 = 0x4B  # K: a uint8
@@ -88,6 +89,9 @@ SHORT_BINUNICODE = 0x8C  # uint8 length, UTF-8
 STACK_GLOBAL = 0x93
 MEMOIZE = 0x94
 
+#: Most categories of a boolean or enum column whose most common value a chunk's template takes
+#: (counted); other columns take their majority value, if any.
+MODE_CATEGORIES = 256
 #: Memo index of ``dict.copy``; keys follow it (column c's key is memo c + 1).
 MEMO_COPY = 0
 #: Most bytes a value takes besides the text of a string (a datetime's text is the longest:
@@ -150,49 +154,99 @@ def swap64(v):  # type: ignore[no-untyped-def]
     return (v << np.uint64(32)) | (v >> np.uint64(32))
 
 
-@helper
-def varies(dsc, c, lo, hi):  # type: ignore[no-untyped-def]
-    """Whether column ``c`` holds more than one value in rows ``lo .. hi - 1``.
+@inline
+def stored_equal(kind, valid, offset, data, width, a, b):  # type: ignore[no-untyped-def]
+    """Whether rows ``a`` and ``b`` of a column hold the same stored value.
 
-    Compares stored bits, so it may say True of equal values stored differently (NaN payloads,
-    equal long strings in different places); that costs only a field set per record.
+    Compares stored bits, so it may say False of equal values stored differently (NaN payloads,
+    equal long strings in different places); that costs only a field set in a record.
+    """
+    if kind == K_NULL:
+        return True
+    valid_a = bit(valid, a + offset)
+    if valid_a != bit(valid, b + offset):
+        return False
+    if not valid_a:
+        return True  # both null
+    if kind == K_BOOL:
+        return bit(data, a + offset) == bit(data, b + offset)
+    if kind == K_STR:
+        return (peek(data + 16 * a, np.uint64) == peek(data + 16 * b, np.uint64)
+                and peek(data + 16 * a + 8, np.uint64) == peek(data + 16 * b + 8, np.uint64))
+    return read_uint(data + a * width, width) == read_uint(data + b * width, width)
+
+
+@inline
+def word(data, r, width):  # type: ignore[no-untyped-def]
+    """The stored bits of row ``r`` of a column of ``width``-byte values at ``data``."""
+    if width == 8:
+        return peek(data + 8 * r, np.uint64)
+    if width == 4:
+        return np.uint64(peek(data + 4 * r, np.uint32))
+    if width == 2:
+        return np.uint64(peek(data + 2 * r, np.uint16))
+    return np.uint64(peek(data + r, np.uint8))
+
+
+@helper
+def mark_column(dsc, c, lo, hi, counts, firsts, differs):  # type: ignore[no-untyped-def]
+    """The template's row for column ``c`` in rows ``lo .. hi - 1``, and whether any row differs
+    from it (``differs[r - lo]`` is set to 1 for each that does).
+
+    The template's row holds a common value: the most frequent for booleans and enums of up to
+    ``counts.shape[0] - 1`` categories, the majority value of integers if there is one (Boyer
+    and Moore's vote), and the first row's for the rest (floats, strings, times: mostly all
+    different, and the first row is as likely as any to hold a common value).
     """
     kind = get(dsc, c, D_KIND)
-    if kind == K_NULL:
-        return False
     valid = get(dsc, c, D_VALID)
     offset = get(dsc, c, D_OFFSET)
-    first = bit(valid, lo + offset)
-    if valid != 0:
-        for r in range(lo + 1, hi):
-            if bit(valid, r + offset) != first:
-                return True
-    if not first:
-        return False  # null throughout
     data = get(dsc, c, D_DATA)
-    if kind == K_BOOL:
-        value = bit(data, lo + offset)
-        differs = False
-        r = lo + 1
-        while r < hi and not differs:
-            differs = bit(data, r + offset) != value
-            r += 1
-        return differs
     width = get(dsc, c, D_WIDTH)
-    if kind == K_STR:
-        head = peek(data + 16 * lo, np.uint64)
-        tail = peek(data + 16 * lo + 8, np.uint64)
+    m = get(dsc, c, D_P2)
+    # no nulls and fixed-width values: compare the stored words (the common case, made fast)
+    plain = valid == 0 and kind != K_BOOL and kind != K_STR and kind != K_NULL
+    row = lo
+    if kind in (K_BOOL, K_ENUM) and m < counts.shape[0]:
+        counts[:m + 1] = 0
+        for r in range(lo, hi):
+            if plain:
+                code = min(m, np.int64(word(data, r, width)))
+            else:
+                code = m  # null, or a code without a category
+                if bit(valid, r + offset):
+                    if kind == K_BOOL:
+                        code = np.int64(bit(data, r + offset))
+                    else:
+                        code = min(m, np.int64(read_uint(data + r * width, width)))
+            if counts[code] == 0:
+                firsts[code] = r
+            counts[code] += 1
+        row = firsts[np.argmax(counts[:m + 1])]
+    elif kind in (K_INT, K_UINT):
+        votes = 1
         for r in range(lo + 1, hi):
-            if peek(data + 16 * r, np.uint64) != head or peek(data + 16 * r + 8, np.uint64) != tail:
-                return True
-        return False
-    value = read_uint(data + lo * width, width)
-    differs = False
-    r = lo + 1
-    while r < hi and not differs:
-        differs = read_uint(data + r * width, width) != value
-        r += 1
-    return differs
+            if votes == 0:
+                row = r
+                votes = 1
+            elif (word(data, row, width) == word(data, r, width) if plain
+                  else stored_equal(kind, valid, offset, data, width, row, r)):
+                votes += 1
+            else:
+                votes -= 1
+    any_differs = False
+    if plain:
+        value = word(data, row, width)
+        for r in range(lo, hi):
+            differs_here = word(data, r, width) != value
+            differs[r - lo] = differs_here
+            any_differs |= differs_here
+    else:
+        for r in range(lo, hi):
+            differs_here = not stored_equal(kind, valid, offset, data, width, row, r)
+            differs[r - lo] = differs_here
+            any_differs |= differs_here
+    return row, any_differs
 
 
 @helper
@@ -246,7 +300,7 @@ def pickle_chunks(out, desc, bufs, head, cats, cat_ends, cat_memo, template_memo
     ``ceil((stop - first) / chunk) + 1`` entries). Records are written into ``out`` if they
     fit, else into a larger copy. ``head``
     is the head of every pickle (see the module's notes); ``template_memo`` is the memo index
-    its ``(first record,)`` tuple takes, one past the head's last entry.
+    its ``(template,)`` tuple takes, one past the head's last entry.
     """
     digits = digit_pairs()
     dig = np.int64(digits.ctypes.data)
@@ -264,14 +318,18 @@ def pickle_chunks(out, desc, bufs, head, cats, cat_ends, cat_memo, template_memo
     offsets = desc[:, D_OFFSET].copy()
     p1s = desc[:, D_P1].copy()
     p2s = desc[:, D_P2].copy()
-    every = np.arange(n_cols)
+    rep = np.empty(n_cols, np.int64)
+    differs = np.empty((n_cols, chunk), np.uint8)
+    counts = np.empty(MODE_CATEGORIES + 1, np.int64)
+    firsts = np.empty(MODE_CATEGORIES + 1, np.int64)
     varying = np.empty(n_cols, np.int64)
     used = 0
     chunks = (stop - first + chunk - 1) // chunk
     for k in range(chunks):
         lo = first + k * chunk
         hi = min(stop, lo + chunk)
-        need = head.shape[0] + 16 + (hi - lo) * bound + text_bytes(dsc, n_cols, lo, hi) + PAD
+        need = (head.shape[0] + 16 + (hi - lo + 1) * bound
+                + 2 * text_bytes(dsc, n_cols, lo, hi) + PAD)
         if used + need > out.shape[0]:
             bigger = np.empty(max(2 * out.shape[0], used + need), np.uint8)
             bigger[:used] = out[:used]
@@ -279,38 +337,39 @@ def pickle_chunks(out, desc, bufs, head, cats, cat_ends, cat_memo, template_memo
         base = np.int64(out.ctypes.data)
         starts[k] = used
         dst = copy(base + used, head_base, head.shape[0])
+        # the template: each column's common value in the chunk
         n_varying = 0
         for c in range(n_cols):
-            if varies(dsc, c, lo, hi):
+            rep[c], any_differs = mark_column(dsc, c, lo, hi, counts, firsts, differs[c])
+            if any_differs:
                 varying[n_varying] = c
                 n_varying += 1
-        for r in range(lo, hi):
-            if r == lo:  # the first record: every field
-                poke(dst, EMPTY_DICT | (MARK << 8), np.uint16)
-                dst += 2
-                columns = every
-                count = n_cols
-            else:  # a copy of the first, with the fields that vary in the chunk
+        poke(dst, EMPTY_DICT | (MARK << 8), np.uint16)
+        dst += 2
+        for r in range(lo - 1, hi):
+            template = r < lo
+            if not template:  # a copy of the template, with the fields that differ set
                 dst = put_get(dst, MEMO_COPY)
                 dst = put_get(dst, template_memo)
                 poke(dst, REDUCE | (MARK << 8), np.uint16)
-                dst += 1
-                if n_varying == 0:
-                    continue
-                dst += 1
-                columns = varying
-                count = n_varying
-            for j in range(count):
-                c = columns[j]
+                dst += 2
+            marked = dst
+            for j in range(n_cols if template else n_varying):
+                c = j if template else varying[j]
+                row = rep[c]
+                if not template:
+                    if not differs[c, r - lo]:
+                        continue
+                    row = r
                 dst = put_get(dst, MEMO_COPY + 1 + c)
                 kind = kinds[c]
                 valid = valids[c]
-                if kind == K_NULL or (valid != 0 and not bit(valid, r + offsets[c])):
+                if kind == K_NULL or (valid != 0 and not bit(valid, row + offsets[c])):
                     poke(dst, NONE, np.uint8)
                     dst += 1
                     continue
                 width = widths[c]
-                address = datas[c] + r * width
+                address = datas[c] + row * width
                 if kind == K_FLOAT:
                     x = read_float(address, width)
                     if math.isnan(x) or math.isinf(x):
@@ -335,7 +394,7 @@ def pickle_chunks(out, desc, bufs, head, cats, cat_ends, cat_memo, template_memo
                         dst = put_unicode(dst, cat_base + cat_ends[e],
                                           cat_ends[e + 1] - cat_ends[e])
                 elif kind == K_STR:
-                    view = datas[c] + 16 * r
+                    view = datas[c] + 16 * row
                     length = np.int64(peek(view, np.int32))
                     if length <= 12:  # inline in the view: copied as two words
                         poke(dst, SHORT_BINUNICODE | (length << 8), np.uint16)
@@ -346,7 +405,7 @@ def pickle_chunks(out, desc, bufs, head, cats, cat_ends, cat_memo, template_memo
                         text, length = view_text(view, buf_base + 8 * p1s[c])
                         dst = put_unicode(dst, text, length)
                 elif kind == K_BOOL:
-                    poke(dst, NEWTRUE if bit(datas[c], r + offsets[c]) else NEWFALSE, np.uint8)
+                    poke(dst, NEWTRUE if bit(datas[c], row + offsets[c]) else NEWFALSE, np.uint8)
                     dst += 1
                 elif kind == K_DATETIME:
                     t = peek(address, np.int64)
@@ -377,11 +436,14 @@ def pickle_chunks(out, desc, bufs, head, cats, cat_ends, cat_memo, template_memo
                     code = np.int64(read_uint(address, width))
                     text, length = view_text(p1s[c] + 16 * code, buf_base + 8 * p2s[c])
                     dst = put_unicode(dst, text, length)
-            poke(dst, SETITEMS, np.uint8)
-            dst += 1
-            if r == lo:  # keep (first record,) in the memo
-                poke(dst, DUP | (TUPLE1 << 8) | (MEMOIZE << 16) | (POP << 24), np.uint32)
+            if template:  # keep (template,) in the memo, off the stack
+                poke(dst, SETITEMS | (TUPLE1 << 8) | (MEMOIZE << 16) | (POP << 24), np.uint32)
                 dst += 4
+            elif dst == marked:  # nothing differs: no MARK, no SETITEMS
+                dst -= 1
+            else:
+                poke(dst, SETITEMS, np.uint8)
+                dst += 1
         poke(dst, APPENDS | (STOP << 8), np.uint16)
         dst += 2
         used = dst - base
