@@ -298,9 +298,9 @@ def pickle_chunks(out, desc, bufs, head, cats, cat_ends, cat_memo, template_memo
 
     Pickle k is ``buffer[starts[k]:starts[k + 1]]`` (``starts`` has
     ``ceil((stop - first) / chunk) + 1`` entries). Records are written into ``out`` if they
-    fit, else into a larger copy. ``head``
-    is the head of every pickle (see the module's notes); ``template_memo`` is the memo index
-    its ``(template,)`` tuple takes, one past the head's last entry.
+    fit, else into a larger copy. ``head`` is the head of every pickle (see the module's notes);
+    ``template_memo`` is the memo index its ``(template,)`` tuple takes, one past the head's last
+    entry.
     """
     digits = digit_pairs()
     dig = np.int64(digits.ctypes.data)
@@ -319,7 +319,7 @@ def pickle_chunks(out, desc, bufs, head, cats, cat_ends, cat_memo, template_memo
     p1s = desc[:, D_P1].copy()
     p2s = desc[:, D_P2].copy()
     rep = np.empty(n_cols, np.int64)
-    differs = np.empty((n_cols, chunk), np.uint8)
+    differs = np.empty((n_cols, max(0, min(chunk, stop - first))), np.uint8)
     counts = np.empty(MODE_CATEGORIES + 1, np.int64)
     firsts = np.empty(MODE_CATEGORIES + 1, np.int64)
     varying = np.empty(n_cols, np.int64)
