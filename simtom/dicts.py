@@ -62,7 +62,6 @@ class DictMaker:
 
     def __init__(self, schema: pl.Schema) -> None:
         self.schema = pl.Schema(schema)
-        self.keys = list(self.schema.names())
         self._pickles = _Pickles(self.schema) if _Pickles.supports(self.schema) else None
         self._encoder = None if self._pickles else Encoder(self.schema)
 
