@@ -12,7 +12,7 @@ COPY simtom ./simtom
 # compile time (the server also warms, from this cache, before it accepts connections).
 RUN uv sync --frozen --no-dev --no-editable \
     && useradd --create-home --uid 10001 simtom \
-    && /opt/venv/bin/python -c "from simtom.server import warm; warm()" \
+    && /opt/venv/bin/python -c "from simtom.serving.server import warm; warm()" \
     && chown -R simtom /opt/numba-cache
 USER simtom
 ENV PATH=/opt/venv/bin:$PATH \

@@ -21,7 +21,7 @@ import math
 import random
 from typing import Any
 
-from simtom.generators.ecommerce import _bnpl_model as M
+from simtom.bnpl import model as M
 
 START = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
 RATE_PER_SECOND = 1.0  # uniform arrivals, as simtom's default

@@ -29,7 +29,7 @@ def figures(request: pytest.FixtureRequest) -> Figures:
 def warm() -> None:
     """Compile (or load from the cache) every kernel the in-process benchmarks call."""
     import simtom
-    from simtom.engine import Arrivals
+    from simtom.engine.arrivals import Arrivals
 
     simtom.frame("bnpl", n=10, seed=42)
     for pattern in PATTERNS:

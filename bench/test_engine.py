@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import simtom
-from simtom.engine import Arrivals
+from simtom.engine.arrivals import Arrivals
 
 from ._measure import PATTERNS, Figures, best_seconds, peak_rss_mib, probe, simtom_command
 from .baseline import build_records

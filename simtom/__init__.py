@@ -1,26 +1,28 @@
-"""simtom: vectorised synthetic-data simulator for testing ML systems."""
+"""simtom: vectorised synthetic-data simulator for testing ML systems.
+
+The public surface, re-exported from the layers below (see the README's "How it works"):
+``spec`` (what to generate) -> ``engine`` (blocks) -> ``outputs`` (frames, files, async
+streams) and ``bnpl`` (the built-in generator) -> ``serving`` (the HTTP server) -> ``cli``,
+``core`` and ``generators`` (the command and the original simtom's API). Nothing inside the
+package imports this module.
+"""
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
-from ._fields import Field
-from .aio import stream, stream_frames
-from .config import DEFAULT_START, Scenario
-from .errors import (
+from simtom._version import __version__
+from simtom.engine.generator import BlockGenerator
+from simtom.engine.registry import available, register
+from simtom.errors import (
     ConfigError,
     NotSupportedError,
     SimtomError,
     UnknownFieldError,
     UnknownGeneratorError,
 )
-from .frames import drift_schedule, frame, iter_frames, scenario
-from .registry import BlockGenerator, available, register
-
-try:
-    __version__ = version("simtom")
-except PackageNotFoundError:  # pragma: no cover - running from a bare source tree
-    __version__ = "0.0.0"
+from simtom.outputs.aio import stream, stream_frames
+from simtom.outputs.frames import drift_schedule, frame, iter_frames, scenario
+from simtom.spec.fields import Field
+from simtom.spec.scenario import DEFAULT_START, Scenario
 
 __all__ = [
     "DEFAULT_START",

@@ -12,10 +12,11 @@ import threading
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from . import __version__, registry
-from .errors import ConfigError, SimtomError
-from .frames import DEFAULT_BATCH, _scenario
-from .writers import FORMATS, check_target, write
+from simtom._version import __version__
+from simtom.engine import registry
+from simtom.errors import ConfigError, SimtomError
+from simtom.outputs.files import FORMATS, check_target, write
+from simtom.outputs.frames import DEFAULT_BATCH, _scenario
 
 
 class _Parser(argparse.ArgumentParser):
@@ -63,7 +64,8 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from .engine import Engine, check_batch_size
+    from simtom.engine.blocks import check_batch_size
+    from simtom.engine.engine import Engine
 
     kind = check_target(args.output, args.format)
     check_batch_size(args.batch_size)
@@ -92,7 +94,7 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from .server import Settings, serve
+    from simtom.serving.server import Settings, serve
 
     if args.workers < 1:
         raise ConfigError("--workers", args.workers, "an integer >= 1")
@@ -110,7 +112,7 @@ def _serve(args: argparse.Namespace) -> int:
 def _stream(args: argparse.Namespace) -> int:
     import asyncio
 
-    from .streams import open_stream
+    from simtom.serving.streams import open_stream
 
     config = _options(args)
     if args.seed is not None:
@@ -145,7 +147,7 @@ def _stream(args: argparse.Namespace) -> int:
 
 
 def _drift(args: argparse.Namespace) -> int:
-    from .drift import schedule, schedule_rows
+    from simtom.spec.drift import schedule, schedule_rows
 
     scenario = _scenario(args.generator, args.n, args.seed, _options(args), need_n=False)
     table = schedule(scenario, registry.get(args.generator), at=args.at, points=args.points)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import uvicorn
 
-from simtom.server import Settings, create_app
+from simtom.serving.server import Settings, create_app
 
 
 @contextlib.contextmanager

@@ -15,7 +15,7 @@ from scipy import stats
 from simtom_kernels import arrivals as A
 
 import simtom
-from simtom.engine import Arrivals, hour_profile
+from simtom.engine.arrivals import Arrivals, hour_profile
 
 US = 1_000_000
 

@@ -16,8 +16,8 @@ import pytest
 from simtom_kernels.bnpl import LOOKBACK
 
 import simtom
-from simtom.generators.ecommerce import _bnpl_model as M
-from simtom.generators.ecommerce.bnpl import COLUMNS, solve_intercept
+from simtom.bnpl import model as M
+from simtom.bnpl.generator import COLUMNS, solve_intercept
 
 N = 200_000
 Z = 4.5

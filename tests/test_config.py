@@ -8,8 +8,8 @@ import jsonschema
 import pytest
 
 import simtom
-from simtom.config import COMMON_FIELDS, DEFAULT_START, make_scenario
-from simtom.registry import get
+from simtom.engine.registry import get
+from simtom.spec.scenario import COMMON_FIELDS, DEFAULT_START, make_scenario
 
 BNPL = get("bnpl")
 

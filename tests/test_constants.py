@@ -5,8 +5,8 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from simtom import _constants
-from simtom._constants import constant_strings
+from simtom.engine import _constants
+from simtom.engine._constants import constant_strings
 
 
 @pytest.mark.parametrize("value", ["", "bnpl", "exactly12chr", "thirteen char", "x" * 300])

@@ -18,15 +18,15 @@ import pytest
 from _live import parse_sse
 
 import simtom
-from simtom.streams import open_stream
+from simtom.serving.streams import open_stream
 
 GENERATORS = simtom.available()
 N = 300
 
 
 def test_the_contract_covers_both_kinds() -> None:
-    from simtom import registry
-    from simtom.records import RecordBlocks
+    from simtom.engine import registry
+    from simtom.engine.records import RecordBlocks
 
     kinds = {isinstance(registry.get(name), RecordBlocks) for name in GENERATORS}
     assert kinds == {True, False}

@@ -19,6 +19,7 @@ import pytest
 from _live import live_server, parse_sse
 
 import simtom
+import simtom.outputs.batching
 
 N = 40_000
 OPTS = dict(seed=4, late_rate=0.1, duplicate_rate=0.05, late_delay=30.0, delivery_column=True,
@@ -93,9 +94,9 @@ def test_block_size_and_interfaces_agree(delivered: pl.DataFrame) -> None:
 def test_sse_resume_continues_exactly(monkeypatch: pytest.MonkeyPatch) -> None:
     """Blocks of 300 records (so ids name many rebuild positions, not just the start), cut
     at the first items, mid-block, across blocks and next to the end."""
-    import simtom.streams
+    import simtom.serving.streams
 
-    monkeypatch.setattr(simtom.streams, "UNPACED_BATCH", 300)
+    monkeypatch.setattr(simtom.outputs.batching, "UNPACED_BATCH", 300)
     body = {**OPTS, "total_records": 2_000, "paced": False}
     with live_server() as url:
         straight = httpx.post(f"{url}/stream/bnpl", json=body, timeout=60)
@@ -181,9 +182,9 @@ def test_record_generators_historical_ranges_and_files(tmp_path) -> None:
 def test_the_hold_back_stays_bounded() -> None:
     """An endless stream, 300 blocks: what waits is about rate x late_delay x (late + duplicate
     rates) items (here 20/s x 30 s x 0.15 = 90; bound 4x), and only their blocks' starts."""
-    from simtom.config import make_scenario
-    from simtom.engine import Engine
-    from simtom.registry import get
+    from simtom.engine.engine import Engine
+    from simtom.engine.registry import get
+    from simtom.spec.scenario import make_scenario
 
     config = {k: v for k, v in OPTS.items() if k != "delivery_column"}
     engine = Engine(make_scenario("bnpl", config, get("bnpl").options))

@@ -20,10 +20,10 @@ from simtom_kernels import pickles as P
 from test_encode import all_types_frame, same
 
 import simtom
-import simtom.dicts
-from simtom.dicts import DictMaker
-from simtom.encode import Encoder
+import simtom.outputs.dicts
 from simtom.errors import ConfigError
+from simtom.outputs.dicts import DictMaker
+from simtom.outputs.encode import Encoder
 
 
 def json_records(frame: pl.DataFrame) -> list[dict[str, Any]]:
@@ -31,7 +31,7 @@ def json_records(frame: pl.DataFrame) -> list[dict[str, Any]]:
     return [orjson.loads(line) for line in bytes(encoded.slice(0, frame.height)).splitlines()]
 
 
-def check(frame: pl.DataFrame, size: int = simtom.dicts.CHUNK) -> None:
+def check(frame: pl.DataFrame, size: int = simtom.outputs.dicts.CHUNK) -> None:
     maker = DictMaker(frame.schema)
     assert maker.pickles
     chunks = list(maker.chunks(frame, size))
@@ -122,7 +122,7 @@ def test_bnpl_records_set_only_the_fields_that_differ_from_the_template() -> Non
     frame = simtom.frame("bnpl", n=25_600, seed=42)
     pickles = DictMaker(frame.schema)._pickles
     assert pickles is not None
-    from simtom.dicts import _record_batch, describe_buffers
+    from simtom.outputs.dicts import _record_batch, describe_buffers
 
     batch = _record_batch(frame)
     desc, bufs = describe_buffers(pickles._desc, batch, frame.height)
@@ -162,7 +162,7 @@ def test_enums_beyond_the_memo_are_written_as_text(monkeypatch: pytest.MonkeyPat
         "e": pl.Series(rng.choice(words, 300), dtype=pl.Enum(words)),
         "g": pl.Series(rng.choice(["a", "b", None], 300), dtype=pl.Enum(["a", "b"])),
     })
-    monkeypatch.setattr(simtom.dicts, "MEMO_CATEGORIES", 10)
+    monkeypatch.setattr(simtom.outputs.dicts, "MEMO_CATEGORIES", 10)
     maker = DictMaker(frame.schema)
     assert maker._pickles is not None and (maker._pickles._cat_memo == -1).all()
     check(frame, 64)
@@ -196,7 +196,7 @@ def test_kernel_pickles_several_chunks_into_one_buffer() -> None:
     frame = all_types_frame(100)
     pickles = DictMaker(frame.schema)._pickles
     assert pickles is not None
-    from simtom.dicts import _record_batch, describe_buffers
+    from simtom.outputs.dicts import _record_batch, describe_buffers
 
     batch = _record_batch(frame)
     desc, bufs = describe_buffers(pickles._desc, batch, 100)
@@ -214,5 +214,5 @@ def test_kernel_pickles_several_chunks_into_one_buffer() -> None:
 def test_docstring_example() -> None:
     import doctest
 
-    result = doctest.testmod(simtom.dicts)
+    result = doctest.testmod(simtom.outputs.dicts)
     assert result.attempted >= 1 and result.failed == 0

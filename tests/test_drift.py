@@ -23,9 +23,9 @@ from sklearn.metrics import roc_auc_score
 from test_labels import features
 
 import simtom
-from simtom.engine import Arrivals
-from simtom.generators.ecommerce import _bnpl_model as M
-from simtom.generators.ecommerce.bnpl import BNPLBlocks, run_kernel
+from simtom.bnpl import model as M
+from simtom.bnpl.generator import BNPLBlocks, run_kernel
+from simtom.engine.arrivals import Arrivals
 
 N = 100_000
 LABELS = ["will_default", "days_to_first_missed_payment"]

@@ -22,9 +22,9 @@ import polars as pl
 import pytest
 
 import simtom
-import simtom.encode
-from simtom.encode import Encoded, Encoder
+import simtom.outputs.encode
 from simtom.errors import ConfigError
+from simtom.outputs.encode import Encoded, Encoder
 
 UTC = dt.timezone.utc
 EPOCH = dt.datetime(1970, 1, 1)
@@ -171,7 +171,7 @@ def test_parallel_chunks_give_the_same_bytes(bnpl, monkeypatch, threads):
     ids = np.arange(len(bnpl)).reshape(1, -1)
     serial = [Encoder(bnpl.schema).encode(bnpl),
               Encoder(bnpl.schema, sse=True).encode(bnpl, id_parts=ids)]
-    monkeypatch.setattr(simtom.encode, "_threads", lambda n: threads)
+    monkeypatch.setattr(simtom.outputs.encode, "_threads", lambda n: threads)
     for per_record in (None, 50.0, 1500.0):  # slots that fit, that do not, the first only
         encoders = [Encoder(bnpl.schema), Encoder(bnpl.schema, sse=True)]
         for encoder, want in zip(encoders, serial):
@@ -186,7 +186,7 @@ def test_parallel_chunks_when_only_the_first_fits_its_share(monkeypatch):
     short = pl.DataFrame({"k": range(4000), "s": ["a"] * 4000})
     mixed = pl.DataFrame({"k": range(4000), "s": ["a"] * 2000 + ["é" * 300] * 2000})
     want = Encoder(mixed.schema).encode(mixed)
-    monkeypatch.setattr(simtom.encode, "_threads", lambda n: 2)
+    monkeypatch.setattr(simtom.outputs.encode, "_threads", lambda n: 2)
     encoder = Encoder(short.schema)
     encoder.encode(short)  # learns a small size per record
     got = encoder.encode(mixed)
@@ -235,7 +235,7 @@ def test_ids_are_for_sse_only(bnpl):
 
 
 def test_docstring_example():
-    result = doctest.testmod(simtom.encode)
+    result = doctest.testmod(simtom.outputs.encode)
     assert result.attempted >= 1 and result.failed == 0
 
 

@@ -9,8 +9,9 @@ from polars.testing import assert_frame_equal
 from simtom_kernels import bnpl as K
 
 import simtom
-from simtom.engine import Engine, Position
-from simtom.generators.ecommerce import bnpl as B
+from simtom.bnpl import generator as B
+from simtom.engine.blocks import Position
+from simtom.engine.engine import Engine
 
 
 @pytest.mark.parametrize("pattern", ["uniform", "poisson", "nhpp", "burst"])

@@ -18,10 +18,10 @@ import pytest
 from _live import live_server, parse_sse
 
 import simtom
-from simtom import calendar as C
 from simtom.cli import main
-from simtom.engine import Arrivals
-from simtom.streams import open_stream
+from simtom.engine.arrivals import Arrivals
+from simtom.serving.streams import open_stream
+from simtom.spec import calendar as C
 
 BASE = 20_000
 
@@ -240,9 +240,9 @@ def realtime_daily(seed: int, rate: float, days: int, batch: int,
                    **options: Any) -> tuple[pl.DataFrame, np.ndarray]:
     """An endless real-time stream with the calendar, read block by block for ``days`` days
     from 2025-11-01: its daily counts joined to the calendar's factors, and every event time."""
-    from simtom.config import make_scenario
-    from simtom.engine import Engine
-    from simtom.registry import get
+    from simtom.engine.engine import Engine
+    from simtom.engine.registry import get
+    from simtom.spec.scenario import make_scenario
 
     config = dict(seed=seed, rate_per_second=rate, calendar_effects=True,
                   start_time="2025-11-01T00:00:00Z", **options)

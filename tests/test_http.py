@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.datastructures import QueryParams
 
-from simtom._http import query_config
+from simtom.serving._http import query_config
 
 
 def test_query_values_are_json_when_they_parse_else_strings():

@@ -33,9 +33,10 @@ from simtom_kernels import bnpl as K
 from simtom_kernels import rng as R
 
 import simtom
-from simtom.engine import Arrivals, Position
-from simtom.generators.ecommerce import _bnpl_model as M
-from simtom.generators.ecommerce.bnpl import BNPLBlocks, run_kernel
+from simtom.bnpl import model as M
+from simtom.bnpl.generator import BNPLBlocks, run_kernel
+from simtom.engine.arrivals import Arrivals
+from simtom.engine.blocks import Position
 
 SEED = 20250301
 

@@ -17,9 +17,9 @@ import pytest
 import simtom
 from simtom.core.generator import BaseGenerator, GeneratorConfig, register_generator
 from simtom.core.registry import PluginRegistry, discover_generators
-from simtom.dicts import parse_lines
 from simtom.generators.ecommerce.bnpl import BNPLConfig, BNPLGenerator
-from simtom.streams import open_stream
+from simtom.outputs.dicts import parse_lines
+from simtom.serving.streams import open_stream
 
 
 def collect(iterator: Any) -> list[Any]:
@@ -190,8 +190,8 @@ def test_breaking_off_a_stream_stops_generation() -> None:
 
 def test_dicts_match_json_for_other_dtypes() -> None:
     """Columns the fast paths do not cover go through the encoder: values as in the JSON."""
-    from simtom.dicts import DictMaker
-    from simtom.encode import Encoder
+    from simtom.outputs.dicts import DictMaker
+    from simtom.outputs.encode import Encoder
 
     frame = pl.DataFrame({
         "when": [dt.datetime(2024, 5, 1, 3, 4, 5, 6), None],

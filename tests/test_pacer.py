@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from simtom.pacer import FAST_RATE, FAST_TICK, NAP, TICK, Schedule, Stopper, pace, tick_for
+from simtom.outputs.pacer import FAST_RATE, FAST_TICK, NAP, TICK, Schedule, Stopper, pace, tick_for
 
 
 @dataclass

@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import simtom
-import simtom.frames
+import simtom.outputs.frames
 
 
 def test_all_names_exist_and_nothing_public_is_missing():
@@ -19,7 +19,7 @@ def test_all_names_exist_and_nothing_public_is_missing():
 
 
 def test_docstring_examples():
-    result = doctest.testmod(simtom.frames, optionflags=doctest.ELLIPSIS)
+    result = doctest.testmod(simtom.outputs.frames, optionflags=doctest.ELLIPSIS)
     assert result.attempted >= 3 and result.failed == 0
 
 

@@ -17,7 +17,7 @@ from _live import live_server
 import simtom
 from simtom.core.generator import BaseGenerator, register_generator
 from simtom.core.registry import PluginRegistry
-from simtom.records import PROBE, RecordError
+from simtom.engine.records import PROBE, RecordError
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import pytest
 from _live import live_server, parse_sse
 
 import simtom
-from simtom.server import Settings
+from simtom.serving.server import Settings
 
 SEED_RECORD_FIELDS = {"transaction_id", "customer_id", "amount", "risk_score", "risk_level",
                       "installment_count", "customer_age_bracket", "product_category",
@@ -314,7 +314,7 @@ def test_warm_ups_run_every_block_generator_without_complaint(caplog) -> None:
     without a warning, record generators are skipped."""
     import logging
 
-    from simtom.server import warm, warm_scenarios
+    from simtom.serving.server import warm, warm_scenarios
 
     with caplog.at_level(logging.WARNING, logger="simtom"):
         warm()
@@ -327,7 +327,7 @@ def test_scenario_warm_up_stops_quietly_when_the_server_stops(caplog, monkeypatc
     no failure (imports fail while Python exits; that is not a broken generator)."""
     import logging
 
-    import simtom.server as server
+    import simtom.serving.server as server
 
     def broken(*args, **kwargs):
         raise ModuleNotFoundError("No module named 'numba.core.runtime.context'")
@@ -351,3 +351,12 @@ def test_scenario_warm_up_stops_quietly_when_the_server_stops(caplog, monkeypatc
     with caplog.at_level(logging.WARNING, logger="simtom"):
         server.warm_scenarios(stopper)
     assert not caplog.records
+
+
+def test_worker_processes_import_the_app_factory():
+    # `simtom serve --workers N` hands uvicorn an import string: it must name the factory
+    from uvicorn.importer import import_from_string
+
+    from simtom.serving import server
+
+    assert import_from_string(server.APP_FACTORY) is server.app_from_env

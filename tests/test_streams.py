@@ -9,8 +9,8 @@ import sys
 
 import numpy as np
 
-from simtom.encode import Encoded
-from simtom.streams import SEND_BYTES, _pieces, fingerprint, open_stream
+from simtom.outputs.encode import Encoded
+from simtom.serving.streams import SEND_BYTES, _pieces, fingerprint, open_stream
 
 CONFIG = {"seed": 3, "total_records": 500, "paced": False, "arrival_pattern": "burst"}
 
@@ -24,7 +24,7 @@ def read_all(stream) -> bytes:
 
 def test_fingerprint_is_the_same_in_another_process_and_ignores_pacing():
     here = fingerprint(open_stream("bnpl", CONFIG).scenario)
-    code = ("from simtom.streams import open_stream, fingerprint; "
+    code = ("from simtom.serving.streams import open_stream, fingerprint; "
             f"print(fingerprint(open_stream('bnpl', {CONFIG!r}).scenario))")
     there = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                            check=True, timeout=120).stdout.strip()
@@ -63,7 +63,7 @@ def test_a_stream_resumed_after_any_record_equals_the_straight_stream():
 def test_trim_runs_at_most_once_per_interval() -> None:
     """malloc_trim (glibc) is what keeps a long unpaced stream's memory flat (see _malloc);
     it must run when due and not more often."""
-    from simtom import _malloc
+    from simtom.serving import _malloc
 
     first = _malloc.trim(every=0.0)
     assert first == (_malloc._load() is not None)

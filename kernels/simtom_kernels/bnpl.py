@@ -6,7 +6,7 @@ payment method's from (customer, index). So a record depends only on the seed an
 event time, for the time-derived fields), and an entity has the same attributes on every row.
 
 The model's figures (shares, thresholds, price shapes) come in as arrays built by
-``simtom.generators.ecommerce._bnpl_model``; the indices below name their rows and slots.
+``simtom.bnpl.model``; the indices below name their rows and slots.
 Output goes into
 four 2-D arrays, one row per field, so that every column is contiguous.
 """

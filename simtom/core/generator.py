@@ -32,17 +32,20 @@ import random
 import types
 import typing
 from collections.abc import AsyncIterator, Callable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar, get_args, get_origin
+from typing import Any, ClassVar, Literal, TypeVar, get_args, get_origin
 
 import polars as pl
 
-from .._fields import Field
-from ..config import ALIASES, COMMON_FIELDS, Scenario, make_scenario
-from ..errors import ConfigError, SimtomError, UnknownFieldError
-
-if TYPE_CHECKING:
-    from ..engine import Engine
-    from ..registry import BlockGenerator
+from simtom.engine import registry
+from simtom.engine.blocks import check_batch_size
+from simtom.engine.engine import Engine
+from simtom.engine.generator import BlockGenerator
+from simtom.engine.records import RecordBlocks
+from simtom.errors import ConfigError, SimtomError, UnknownFieldError
+from simtom.outputs import aio
+from simtom.outputs.frames import collect
+from simtom.spec.fields import Field
+from simtom.spec.scenario import ALIASES, COMMON_FIELDS, Scenario, make_scenario
 
 _COMMON = {f.name: f for f in COMMON_FIELDS}
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
@@ -269,25 +272,17 @@ class BaseGenerator:
         converted a block at a time: each dict is one NDJSON line of the same configuration,
         parsed. The configuration is checked here, before the first record.
         """
-        from .. import aio
-
         return aio.records(self._engine(paced), paced=self._paced(paced))
 
     def stream_frames(self, *, paced: bool | None = None,
                       batch_size: int | None = None) -> AsyncIterator[pl.DataFrame]:
         """The records as DataFrames: whole blocks unpaced, or the slices that fall due paced."""
-        from .. import aio
-        from ..engine import check_batch_size
-
         if batch_size is not None:
             check_batch_size(batch_size)
         return aio.frames(self._engine(paced), paced=self._paced(paced), batch_size=batch_size)
 
     def frame(self, *, n: int | None = None, batch_size: int | None = None) -> pl.DataFrame:
         """``n`` records (default ``total_records``, or a date range's) as one DataFrame."""
-        from ..engine import Engine
-        from ..frames import collect
-
         scenario = self._scenario(realtime=False)
         if n is not None:
             scenario = self.config.replace(total_records=n).to_scenario(
@@ -305,8 +300,6 @@ class BaseGenerator:
         return True if paced is None else paced
 
     def _engine(self, paced: bool | None) -> Engine:
-        from ..engine import Engine
-
         return Engine(self._scenario(realtime=self._paced(paced)), self._generator())
 
     def _scenario(self, *, realtime: bool) -> Scenario:
@@ -319,8 +312,6 @@ class BaseGenerator:
             if self.blocks is not None:
                 self._engine_generator = self.blocks
             elif implements_records(type(self)):
-                from ..records import RecordBlocks
-
                 self._engine_generator = RecordBlocks(type(self), self.name, instance=self)
             else:
                 msg = (f"{type(self).__name__}: implements neither generator interface; "
@@ -328,6 +319,24 @@ class BaseGenerator:
                        "`blocks` to a BlockGenerator")
                 raise SimtomError(msg)
         return self._engine_generator
+
+
+    @classmethod
+    def as_block_generator(cls, name: str) -> BlockGenerator:
+        """The engine's generator for this class registered as ``name`` (the hook by which
+        ``simtom.engine.registry`` registers classes of this layer): a record generator runs
+        through ``RecordBlocks``; a handle stands for its ``blocks``."""
+        if implements_records(cls):
+            cls.registered_name = name
+            return RecordBlocks(cls, name)
+        if cls.blocks is not None:
+            registry.check_named(name, cls.blocks)
+            cls.registered_name = name
+            return cls.blocks
+        msg = (f"generator {name!r}: {cls.__name__} implements neither generator interface; "
+               "allowed: a BaseGenerator subclass with `async def generate_record(self) -> "
+               "dict`, or a BlockGenerator subclass with `schema` and `fill`")
+        raise SimtomError(msg)
 
 
 def implements_records(cls: type) -> bool:
@@ -343,10 +352,8 @@ def register_generator(name: str) -> Callable[[G], G]:
     subclass is a block generator. A name taken by another generator, or a class of neither
     kind, is a SimtomError here, at registration.
     """
-    from .registry import PluginRegistry
-
     def decorator(cls: G) -> G:
-        PluginRegistry.register(name, cls)
+        registry.register_as(name, cls)
         return cls
 
     return decorator
@@ -393,9 +400,7 @@ def _public(value: Any) -> Any:
 
 def _elsewhere(err: UnknownFieldError, cls: type[GeneratorConfig]) -> UnknownFieldError:
     """Add to an unknown-option error which generator has that option, if one does."""
-    from ..registry import generators
-
-    owners = [g.name for g in generators() if any(f.name == err.field for f in g.options)]
+    owners = [g.name for g in registry.generators() if any(f.name == err.field for f in g.options)]
     if not owners:
         return err
     hint = (f"{err.field}: not an option of {cls.__name__}; it is an option of generator "

@@ -1,11 +1,13 @@
 """The original simtom's plugin registry, as a view of the engine's one registry.
 
 ``PluginRegistry`` maps names to generator *classes* (what the original's users get back from
-``get_generator`` and construct with a config); the engine registry (``simtom.registry``) maps
-the same names to the block generators that make the records. Registering either kind here
-registers both views.
+``get_generator`` and construct with a config); the engine registry (``simtom.engine.registry``)
+maps the same names to the block generators that make the records, and keeps what was
+registered, so a class registered here comes back from ``get_generator``. A block generator
+registered without a class gets one made for it.
 
-Discovery: modules under a package (``simtom.generators`` by default, at any depth; names that
+Discovery belongs to the engine registry, which this module only exposes under the original's
+names: modules under a package (``simtom.generators`` by default, at any depth; names that
 start with ``_`` are skipped) are imported so their ``@register_generator`` decorators run, and
 installed distributions add generators through the ``simtom.generators`` entry-point group::
 
@@ -16,28 +18,22 @@ installed distributions add generators through the ``simtom.generators`` entry-p
 
 from __future__ import annotations
 
-import importlib
-import logging
-import pkgutil
 import threading
-import types
 from collections.abc import Callable
-from importlib.metadata import entry_points
 from typing import Any, TypeVar
 
-from .. import registry as engine_registry
-from ..errors import SimtomError, UnknownGeneratorError
-from ..registry import BlockGenerator
-from .generator import BaseGenerator, GeneratorConfig, implements_records
-
-log = logging.getLogger("simtom")
-
-#: The entry-point group through which installed packages add generators.
-ENTRY_POINT_GROUP = "simtom.generators"
+from simtom.core.generator import BaseGenerator, GeneratorConfig
+from simtom.engine import registry as engine_registry
+from simtom.engine.generator import BlockGenerator
+from simtom.engine.records import RecordBlocks
+from simtom.engine.registry import ENTRY_POINT_GROUP
+from simtom.errors import UnknownGeneratorError
 
 G = TypeVar("G")
 
-_CLASSES: dict[str, type[BaseGenerator]] = {}
+#: Classes made for block generators registered without one (cached, so a name gives the same
+#: class each time while its generator stays the same).
+_HANDLES: dict[str, type[BaseGenerator]] = {}
 _LOCK = threading.RLock()
 
 
@@ -65,14 +61,7 @@ class PluginRegistry:
     @classmethod
     def register(cls, name: str, generator_class: Any) -> None:
         """Register a generator class (or a BlockGenerator instance) under ``name``."""
-        if not isinstance(name, str) or not name:
-            msg = f"generator name: got {name!r}; allowed: a non-empty string"
-            raise SimtomError(msg)
-        blocks, handle = _adapt(name, generator_class)
-        with _LOCK:
-            engine_registry.register(blocks)
-            handle.registered_name = name
-            _CLASSES[name] = handle
+        engine_registry.register_as(name, generator_class)
 
     @classmethod
     def register_generator(cls, name: str) -> Callable[[G], G]:
@@ -91,10 +80,15 @@ class PluginRegistry:
             blocks = engine_registry.get(name)
         except UnknownGeneratorError:
             return None
+        source = engine_registry.source(name)
+        if isinstance(source, type) and issubclass(source, BaseGenerator):
+            return source
+        if isinstance(blocks, RecordBlocks):
+            return blocks.cls  # type: ignore[return-value]  # registered by class: a BaseGenerator
         with _LOCK:
-            handle = _CLASSES.get(name)
-            if handle is None or _blocks_of(handle) is not blocks:
-                handle = _CLASSES[name] = _handle(name, blocks)
+            handle = _HANDLES.get(name)
+            if handle is None or handle.blocks is not blocks:
+                handle = _HANDLES[name] = _handle(name, blocks)
         return handle
 
     @classmethod
@@ -121,10 +115,10 @@ class PluginRegistry:
 
     @classmethod
     def unregister(cls, name: str) -> None:
-        """Remove a generator from both views."""
+        """Remove a generator."""
         with _LOCK:
-            _CLASSES.pop(name, None)
-            engine_registry.unregister(name)
+            _HANDLES.pop(name, None)
+        engine_registry.unregister(name)
 
 
 def register_generator(name: str) -> Callable[[G], G]:
@@ -136,28 +130,9 @@ def discover_generators(package_path: str = "simtom.generators") -> list[str]:
     """Import every public module under a package (recursively); return the names added.
 
     A module that fails to import is logged (with its error) and skipped, so one broken plugin
-    does not take the others down.
+    does not take the others down. (The engine registry's discovery, ``scan``.)
     """
-    before = set(engine_registry._REGISTRY)
-    try:
-        package = importlib.import_module(package_path)
-    except ImportError as exc:
-        log.warning("simtom: cannot import generator package %s: %s", package_path, exc)
-        return []
-    paths = getattr(package, "__path__", None)
-    if paths is not None:
-        def skipped(name: str) -> None:
-            log.warning("simtom: skipped generator package %s (import failed)", name)
-
-        for info in pkgutil.walk_packages(paths, prefix=package_path + ".", onerror=skipped):
-            if any(part.startswith("_") for part in info.name.split(".")):
-                continue
-            try:
-                importlib.import_module(info.name)
-            except Exception as exc:
-                log.warning("simtom: skipped generator module %s: %s: %s", info.name,
-                            type(exc).__name__, exc)
-    return sorted(set(engine_registry._REGISTRY) - before)
+    return engine_registry.scan(package_path)
 
 
 def load_entry_points(group: str = ENTRY_POINT_GROUP) -> list[str]:
@@ -165,76 +140,14 @@ def load_entry_points(group: str = ENTRY_POINT_GROUP) -> list[str]:
 
     An entry point names a module (imported; its decorators register) or an object (a
     BaseGenerator subclass, a BlockGenerator subclass or instance) registered under the entry
-    point's name. Failures are logged with the entry point and the error, and skipped.
+    point's name. Failures are logged with the entry point and the error, and skipped. (The
+    engine registry's discovery, ``load_entry_points``.)
     """
-    added = []
-    for ep in entry_points(group=group):
-        try:
-            obj = ep.load()
-            if not isinstance(obj, types.ModuleType) and _registered_as(ep.name) != obj:
-                PluginRegistry.register(ep.name, obj)
-            added.append(ep.name)
-        except Exception as exc:
-            log.warning("simtom: skipped entry point %s = %s: %s: %s", ep.name, ep.value,
-                        type(exc).__name__, exc)
-    return added
-
-
-def _registered_as(name: str) -> Any:
-    with _LOCK:
-        return _CLASSES.get(name)
-
-
-def _adapt(name: str, obj: Any) -> tuple[BlockGenerator, type[BaseGenerator]]:
-    """The engine generator and the class handle for whatever is being registered."""
-    if isinstance(obj, type) and issubclass(obj, BlockGenerator):
-        obj = obj()
-    if isinstance(obj, BlockGenerator):
-        _name_blocks(name, obj)
-        return obj, _handle(name, obj)
-    if isinstance(obj, type) and issubclass(obj, BaseGenerator):
-        if implements_records(obj):
-            from ..records import RecordBlocks
-
-            return RecordBlocks(obj, name), obj
-        if obj.blocks is not None:
-            _name_blocks(name, obj.blocks)
-            return obj.blocks, obj
-        msg = (f"generator {name!r}: {obj.__name__} implements neither generator interface; "
-               "allowed: a BaseGenerator subclass with `async def generate_record(self) -> "
-               "dict`, or a BlockGenerator subclass with `schema` and `fill`")
-        raise SimtomError(msg)
-    msg = (f"generator {name!r}: got {obj!r}; allowed: a BaseGenerator subclass with "
-           "`async def generate_record(self) -> dict`, or a BlockGenerator subclass or instance")
-    raise SimtomError(msg)
-
-
-def _name_blocks(name: str, blocks: BlockGenerator) -> None:
-    if not blocks.name:
-        blocks.name = name  # type: ignore[misc]
-    elif blocks.name != name:
-        msg = (f"generator {name!r}: {type(blocks).__name__} is named {blocks.name!r}; "
-               "allowed: register it under its own name")
-        raise SimtomError(msg)
-    if type(blocks).fill is BlockGenerator.fill or type(blocks).schema is BlockGenerator.schema:
-        msg = (f"generator {name!r}: {type(blocks).__name__} must implement `schema` and "
-               "`fill`")
-        raise SimtomError(msg)
-
-
-def _blocks_of(handle: type[BaseGenerator]) -> BlockGenerator | None:
-    if handle.blocks is not None:
-        return handle.blocks
-    return None if not implements_records(handle) else engine_registry._REGISTRY.get(
-        handle.registered_name)
+    return engine_registry.load_entry_points(group)
 
 
 def _handle(name: str, blocks: BlockGenerator) -> type[BaseGenerator]:
     """A BaseGenerator class for a block generator that has no class of its own."""
-    from ..records import RecordBlocks
-
-    if isinstance(blocks, RecordBlocks):
-        return blocks.cls
     config_class = type(f"{_camel(name)}Config", (GeneratorConfig,),
                         {"options": blocks.options, "__module__": __name__})
     return type(f"{_camel(name)}Generator", (BaseGenerator,),

@@ -31,9 +31,10 @@ import numpy as np
 import polars as pl
 from simtom_kernels import drift as K
 
-from .config import DRIFT_TARGETS, Scenario
-from .errors import ConfigError
-from .registry import BlockGenerator
+from simtom.errors import ConfigError
+from simtom.spec.fields import Field
+from simtom.spec.scenario import DRIFT_TARGETS, Scenario, span_seconds
+from simtom.spec.traits import GeneratorTraits
 
 KINDS = {"none": K.NONE, "linear": K.LINEAR, "seasonal": K.SEASONAL, "sudden": K.SUDDEN,
          "gradual": K.GRADUAL}
@@ -74,13 +75,13 @@ class Plan:
         return out
 
 
-def supported_targets(generator: BlockGenerator) -> tuple[str, ...]:
+def supported_targets(generator: GeneratorTraits) -> tuple[str, ...]:
     """The targets a generator can drift: its own, or covariate drift of measured fields."""
     own: tuple[str, ...] = tuple(generator.drift_targets)
     return own or ("covariate",)
 
 
-def plan(scenario: Scenario, generator: BlockGenerator) -> Plan:
+def plan(scenario: Scenario, generator: GeneratorTraits) -> Plan:
     """Resolve a scenario's drift for ``generator``; ConfigError for a target it lacks."""
     supported = supported_targets(generator)
     targets = scenario.drift_targets
@@ -122,7 +123,7 @@ class LevelDrift:
         return frame.with_columns(updates) if updates else frame
 
 
-def schedule(scenario: Scenario, generator: BlockGenerator, *,
+def schedule(scenario: Scenario, generator: GeneratorTraits, *,
              at: Sequence[Any] | None = None, points: int | None = None) -> pl.DataFrame:
     """The drift schedule: at each instant, the expected intensity overall and per target.
 
@@ -130,9 +131,6 @@ def schedule(scenario: Scenario, generator: BlockGenerator, *,
     scenario's span (default 101). Gradual drift's intensity is the expected one (strength ×
     the share of records from the new concept); every other kind's is every record's.
     """
-    from ._fields import Field
-    from .config import span_seconds
-
     p = plan(scenario, generator)
     if at is not None and points is not None:
         raise ConfigError("points", points, "null when instants are given with at")

@@ -1,9 +1,10 @@
 """Record generators: the original's one-record-at-a-time interface, run by the engine in blocks.
 
-:class:`RecordBlocks` adapts a ``BaseGenerator`` subclass with ``async def generate_record()``
-to the engine's block interface: the engine supplies the arrival times, and for each record the
-adapter sets ``record_id``, ``timestamp`` and the per-record random sources on the generator,
-calls ``generate_record`` and collects the dicts into columns. Everything downstream (``_``
+:class:`RecordBlocks` adapts a class of :class:`RecordSource` objects (``simtom.core``'s
+``BaseGenerator`` subclasses with ``async def generate_record()``) to the engine's block
+interface: the engine supplies the arrival times, and for each record the adapter sets
+``record_id``, ``timestamp`` and the per-record random sources on the generator, calls
+``generate_record`` and collects the dicts into columns. Everything downstream (``_``
 fields, pacing, SSE/NDJSON, frames, files, resume) is the engine's, as for a block generator.
 
 ``generate_record`` is usually pure computation: its coroutine then finishes on the first step
@@ -24,17 +25,15 @@ import threading
 from collections import OrderedDict
 from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 import polars as pl
 
-from .config import Scenario
-from .errors import SimtomError
-from .registry import BlockGenerator
-
-if TYPE_CHECKING:
-    from .core.generator import BaseGenerator
+from simtom.engine.arrivals import Arrivals
+from simtom.engine.generator import BlockGenerator
+from simtom.errors import SimtomError
+from simtom.spec.scenario import Scenario
 
 #: Records run to infer the columns of a generator that declares no ``schema``.
 PROBE = 256
@@ -43,6 +42,31 @@ ENGINE_FIELDS = frozenset({"_timestamp", "_record_id", "_generator"})
 #: Unpaced blocks of record generators: small, so the first records go out soon.
 RECORD_BATCH = 1024
 _MEMO = 8
+
+
+class RecordSource(Protocol):
+    """What :class:`RecordBlocks` drives: a configured generator of one record at a time.
+
+    The engine sets the per-record state (``record_id``, ``_time_us``, ``_seed``, ``_token``,
+    which re-seeds the record's random sources) before each ``generate_record`` call. The class
+    is made from a config (``cls(cls.config_class(**options))``) and may declare ``schema``.
+    """
+
+    config_class: ClassVar[Any]
+    schema: ClassVar[Mapping[str, Any] | None]
+    config: Any
+    record_id: int
+    _records_generated: int
+    _time_us: int
+    _seed: int
+    _token: int
+
+    def __init__(self, config: Any = None) -> None: ...
+
+    @property
+    def name(self) -> str: ...
+
+    def generate_record(self) -> Any: ...
 
 
 class RecordError(SimtomError):
@@ -56,7 +80,7 @@ class RecordError(SimtomError):
 
 @dataclass
 class _Prepared:
-    instance: BaseGenerator
+    instance: RecordSource
     schema: pl.Schema
     convert: dict[str, type]  # column -> str or float: values converted before the Series
     keys: frozenset[str]
@@ -72,8 +96,8 @@ class RecordBlocks(BlockGenerator):
 
     stream_batch = RECORD_BATCH
 
-    def __init__(self, cls: type[BaseGenerator], name: str, *,
-                 instance: BaseGenerator | None = None) -> None:
+    def __init__(self, cls: type[RecordSource], name: str, *,
+                 instance: RecordSource | None = None) -> None:
         self.cls = cls
         self.instance = instance
         self.name = name  # type: ignore[misc]
@@ -123,8 +147,6 @@ class RecordBlocks(BlockGenerator):
         return prepared
 
     def _build(self, scenario: Scenario) -> _Prepared:
-        from .engine import Arrivals
-
         instance = self.instance
         if instance is None:
             values = scenario.to_dict()
@@ -159,7 +181,7 @@ def _declared(name: str, schema: Mapping[str, Any]) -> pl.Schema:
     return out
 
 
-def _inferred(name: str, records: list[dict[str, Any]], instance: BaseGenerator,
+def _inferred(name: str, records: list[dict[str, Any]], instance: RecordSource,
               lock: threading.Lock) -> _Prepared:
     """Columns and dtypes from the probe records (objects such as UUIDs become strings)."""
     clean = [{k: v for k, v in r.items() if k not in ENGINE_FIELDS} for r in records]
@@ -182,7 +204,7 @@ def _inferred(name: str, records: list[dict[str, Any]], instance: BaseGenerator,
     return _Prepared(instance, final, convert, frozenset(final) | ENGINE_FIELDS, lock)
 
 
-def _run(instance: BaseGenerator, seed: int, first: int,
+def _run(instance: RecordSource, seed: int, first: int,
          times: np.ndarray) -> list[dict[str, Any]]:
     """Call ``generate_record`` for records ``first ..`` with event times ``times``."""
     out: list[dict[str, Any]] = []
@@ -212,7 +234,7 @@ def _run(instance: BaseGenerator, seed: int, first: int,
     return out
 
 
-def _call(instance: BaseGenerator) -> Any:
+def _call(instance: RecordSource) -> Any:
     result = instance.generate_record()
     if not isinstance(result, Coroutine):
         return result  # a plain `def generate_record` works too
@@ -297,4 +319,4 @@ def _bad_value(name: str, column: str, dtype: pl.DataType, values: list[Any], fi
     return RecordError(f"generator {name!r}: {column}: values do not fit dtype {dtype}")
 
 
-__all__ = ["PROBE", "RecordBlocks", "RecordError"]
+__all__ = ["PROBE", "RecordBlocks", "RecordError", "RecordSource"]

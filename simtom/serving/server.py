@@ -28,11 +28,17 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from . import __version__, registry
-from ._http import query_config, read_json_body
-from .errors import ConfigError, SimtomError
-from .pacer import Stopper
-from .streams import HEARTBEAT, Stream, open_stream
+from simtom._version import __version__
+from simtom.engine import registry
+from simtom.engine.generator import BlockGenerator
+from simtom.engine.records import RecordBlocks
+from simtom.errors import ConfigError, SimtomError
+from simtom.outputs.pacer import Stopper
+from simtom.serving._http import query_config, read_json_body
+from simtom.serving.openapi import document
+from simtom.serving.streams import HEARTBEAT, Stream, open_stream
+from simtom.spec import drift as drift_
+from simtom.spec.scenario import make_scenario
 
 log = logging.getLogger("simtom.server")
 
@@ -154,7 +160,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         return _json({"status": "healthy", "version": __version__,
                       "generators_available": len(registry.available())})
 
-    def describe(gen: registry.BlockGenerator) -> dict[str, Any]:
+    def describe(gen: BlockGenerator) -> dict[str, Any]:
         return {"name": gen.name, "description": gen.description,
                 "config_schema": gen.config_schema()}
 
@@ -197,9 +203,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
                                media_type=opened.media_type)
 
     async def drift(request: Request) -> Response:
-        from . import drift as drift_
-        from .config import make_scenario
-
         name = request.path_params["name"]
         generator = registry.get(name)
         config, extra = await request_config(request, steering=("points", "at"))
@@ -215,8 +218,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
                       "schedule": drift_.schedule_rows(table)})
 
     async def openapi(request: Request) -> Response:
-        from ._openapi import document
-
         return _json(document(__version__))
 
     async def on_simtom_error(request: Request, exc: Exception) -> Response:
@@ -270,8 +271,6 @@ def warm() -> None:
     Record generators have nothing to compile and are skipped. A generator that fails here is
     logged and left for its requests to report; the others still serve.
     """
-    from .records import RecordBlocks
-
     for gen in registry.generators():
         if isinstance(gen, RecordBlocks):
             continue
@@ -298,10 +297,6 @@ def warm_scenarios(stopper: Stopper | None = None) -> None:
     would otherwise pay). Run in a background thread once the server serves: a plain stream,
     the common first request, does not wait for it. Once ``stopper`` is set (the server is
     shutting down) it stops, and a failure then (imports fail while Python exits) is not one."""
-    from . import drift
-    from .config import make_scenario
-    from .records import RecordBlocks
-
     for gen in registry.generators():
         if isinstance(gen, RecordBlocks):
             continue
@@ -309,7 +304,7 @@ def warm_scenarios(stopper: Stopper | None = None) -> None:
             return
         try:
             open_stream(gen.name, SCENARIO_WARMUP, fmt="sse").sample()
-            drift.schedule(make_scenario(gen.name, SCENARIO_WARMUP, gen.options), gen,
+            drift_.schedule(make_scenario(gen.name, SCENARIO_WARMUP, gen.options), gen,
                            points=2)
         except Exception as exc:
             if stopper is not None and stopper.stopped:
@@ -355,6 +350,10 @@ def limit_malloc_arenas(arenas: int = 2) -> bool:
         return False
 
 
+#: What each worker process of ``simtom serve --workers N`` imports to build its app.
+APP_FACTORY = f"{__name__}:app_from_env"
+
+
 def serve(settings: Settings, *, workers: int = 1) -> None:
     """Run the server until SIGINT or SIGTERM (then streams end and it exits within seconds)."""
     limit_malloc_arenas()
@@ -370,7 +369,7 @@ def serve(settings: Settings, *, workers: int = 1) -> None:
             "SIMTOM_MAX_BODY": str(settings.max_body),
             "SIMTOM_HEARTBEAT": str(settings.heartbeat),
         })
-        uvicorn.run("simtom.server:app_from_env", factory=True, workers=workers, **common)
+        uvicorn.run(APP_FACTORY, factory=True, workers=workers, **common)
         return
     config = uvicorn.Config(create_app(settings), lifespan="on", **common)
     _Server(config, settings.stopper).run()

@@ -14,8 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._fields import Field, unknown_field
-from .errors import ConfigError
+from simtom.errors import ConfigError
+from simtom.spec.fields import Field, unknown_field
 
 #: Where unpaced and bulk output starts when no start is given: fixed, so that
 #: ``frame("bnpl", n=..., seed=42)`` is the same dataset today and next year.

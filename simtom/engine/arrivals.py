@@ -1,29 +1,21 @@
-"""The engine: arrival times from the scenario's traffic pattern, then blocks of records.
+"""Arrivals: event times in µs from the scenario's traffic pattern, block by block.
 
-A stream's position is a :class:`Position` (record number plus where the arrival process is), so
-generation can start anywhere a previous block ended and give exactly the same records as a
-straight run: the basis of block-size independence, partitioning and stream resume.
+Simulated time is cut into fixed windows on the epoch grid; each window's count comes from the
+arrival kernel (a Poisson draw from the intensity, or the uniform grid), so any window range can be
+generated on its own and a stream can resume from any :class:`~simtom.engine.blocks.Position`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
-import polars as pl
 from simtom_kernels import arrivals as A
 
-from . import calendar
-from . import drift as drift_
-from ._constants import constant_strings
-from .config import Scenario
-from .errors import ConfigError
-from .faults import Faults
-from .registry import BlockGenerator, get
+from simtom.engine.blocks import Position
+from simtom.spec import calendar
+from simtom.spec.scenario import Scenario
 
 #: Window lengths (µs) that divide one hour, so hour-of-day profiles are constant in a window.
 WINDOW_LADDER = tuple(
@@ -34,18 +26,7 @@ WINDOW_LADDER = tuple(
 #: Expected events per window at the base rate: large enough to amortise a window's overhead,
 #: small enough that a block can start mid-window at little cost.
 WINDOW_TARGET = 64.0
-#: The largest block the engine fills in one kernel call.
-MAX_BATCH = 1 << 24
 US_PER_DAY = 86_400_000_000
-
-
-@dataclass(frozen=True)
-class Position:
-    """Where a stream is: the next record's number and the arrival process's state."""
-
-    record: int
-    window: int
-    index: int
 
 
 def hour_profile(scenario: Scenario) -> np.ndarray:
@@ -206,160 +187,3 @@ def day_factors(first: dt.date, last: dt.date, seed: int, include_holiday_patter
     factors = np.ascontiguousarray(table["factor"].to_numpy(), dtype=np.float64)
     factors.setflags(write=False)
     return factors
-
-
-@dataclass(frozen=True)
-class Block:
-    """One block of records: ``frame`` holds records ``first .. end.record - 1``.
-
-    ``times`` are the records' event times (int64 µs) and ``slots`` their indices inside their
-    arrival windows: what a stream needs to pace the block and to name a resume point.
-    ``last`` is True when a historical range ended inside the block (no records follow).
-    """
-
-    first: int
-    frame: pl.DataFrame
-    end: Position
-    times: np.ndarray
-    slots: np.ndarray
-    last: bool = False
-    #: Delivery faults on: the items' SSE id parts (see ``delivery``), ``frame`` holds the
-    #: items released by this block in delivery order and ``times`` their delivery times.
-    ids: np.ndarray | None = None
-
-    def __len__(self) -> int:
-        return self.end.record - self.first
-
-
-class Engine:
-    """Generates a scenario's records as blocks; a reusable, seeded recipe."""
-
-    def __init__(self, scenario: Scenario, generator: BlockGenerator | None = None) -> None:
-        self.scenario = scenario
-        self.generator = generator or get(scenario.generator)
-        self.arrivals = Arrivals(scenario)
-        self._prepared: Any = self.generator.prepare(scenario)
-        schema = self.generator.schema(scenario)
-        faults = Faults(scenario, self.generator, schema)
-        self.faults = faults if faults.active else None
-        self.drift = drift_.plan(scenario, self.generator)
-        self.level_drift = None
-        if self.drift.active and not self.generator.drift_targets:
-            self.level_drift = drift_.LevelDrift(faults.measured, schema)
-        self.drift_column = scenario.drift_column
-        #: Records go through a delivery hold-back: late or duplicated ones, or the columns.
-        self.delivers = (scenario.late_rate > 0 or scenario.duplicate_rate > 0
-                         or scenario.delivery_column)
-
-    def schema(self) -> pl.Schema:
-        schema = dict(self.generator.schema(self.scenario))
-        schema.update(_timestamp=pl.Datetime("us", "UTC"), _record_id=pl.Int64(),
-                      _generator=pl.String())
-        if self.drift_column:
-            schema["_drift"] = pl.Float64()
-        if self.scenario.delivery_column:
-            schema["_delivered_at"] = pl.Datetime("us", "UTC")
-            schema["_duplicate"] = pl.Boolean()
-        return pl.Schema(schema)
-
-    def next_count(self, position: Position, size: int) -> int:
-        """Records in the block after ``position``: ``size``, or fewer up to total_records
-        (0 when the stream is complete; a historical range's end shows as a short block)."""
-        total = self.scenario.total_records
-        if total is None:
-            return size
-        return max(0, min(size, total - position.record))
-
-    def block(self, position: Position, n: int) -> Block:
-        """Records ``position.record .. position.record + n - 1`` (fewer, and ``last``, where
-        a historical range ends)."""
-        times = np.empty(n, np.int64)
-        slots = np.empty(n, np.int64)
-        end, filled = self.arrivals.fill_range(position, times, slots)
-        last = filled < n
-        if last:
-            n = filled
-            times, slots = times[:n].copy(), slots[:n].copy()
-        frame = self.generator.fill(self.scenario, self._prepared, position.record, times)
-        first = position.record
-        intensity = None
-        if self.level_drift is not None or self.drift_column:
-            intensity = self.drift.intensities(self.scenario.seed, first, times)
-        if self.level_drift is not None:
-            assert intensity is not None
-            frame = self.level_drift.apply(frame, first, intensity)
-        if self.faults is not None:
-            frame = self.faults.apply(frame, first)
-        extra = [pl.Series("_drift", intensity)] if self.drift_column else []
-        frame = frame.with_columns(
-            pl.Series("_timestamp", times).cast(pl.Datetime("us", "UTC")),
-            pl.int_range(first, first + n, dtype=pl.Int64).alias("_record_id"),
-            constant_strings("_generator", self.generator.name, n),
-            *extra,
-        )
-        return Block(first, frame, end, times, slots, last)
-
-    def blocks(self, *, batch_size: int, position: Position | None = None,
-               limit: int | None = None) -> Iterator[Block]:
-        """Blocks of ``batch_size`` records from ``position`` (default: the start).
-
-        ``limit`` is the record number to stop before (default: the scenario's total_records;
-        None streams without end, or to the end of a historical range).
-        """
-        check_batch_size(batch_size)
-        pos = position or self.arrivals.start()
-        if self.delivers:
-            yield from self._delivered(pos, batch_size, limit)
-            return
-        while True:
-            n = self.count(pos, batch_size, limit)
-            if n == 0:
-                return
-            block = self.block(pos, n)
-            if len(block):
-                yield block
-            if block.last:
-                return
-            pos = block.end
-
-    def deliverer(self, after: tuple[int, int, int] | None = None) -> Any:
-        """A hold-back for delivery faults (``delivery.Deliverer``) of this engine's stream."""
-        from .delivery import NOTHING, Deliverer
-
-        return Deliverer(self.scenario, windowed=self.arrivals.pattern != "uniform",
-                         first_window=self.arrivals.start().window, after=after or NOTHING)
-
-    def count(self, position: Position, size: int, limit: int | None = None) -> int:
-        """Records in the next block: ``next_count``, or up to ``limit`` when given."""
-        if limit is None:
-            return self.next_count(position, size)
-        return max(0, min(size, limit - position.record))
-
-    def ends_after(self, block: Block, size: int, limit: int | None = None) -> bool:
-        """True when no block follows ``block`` (a range's end, or the record count's)."""
-        return block.last or self.count(block.end, size, limit) == 0
-
-    def _delivered(self, pos: Position, batch_size: int,
-                   limit: int | None) -> Iterator[Block]:
-        """``blocks`` with delivery faults: each block's released items, in delivery order."""
-        deliverer = self.deliverer()
-        while True:
-            n = self.count(pos, batch_size, limit)
-            if n == 0:
-                return
-            block = self.block(pos, n)
-            final = self.ends_after(block, batch_size, limit)
-            out = deliverer.push(block, pos, final=final)
-            if out.frame.height:
-                yield Block(block.first, out.frame, block.end, out.times,
-                            np.zeros(out.times.shape[0], np.int64), block.last, out.ids)
-            if final:
-                return
-            pos = block.end
-
-
-def check_batch_size(batch_size: Any) -> int:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not (
-            1 <= batch_size <= MAX_BATCH):
-        raise ConfigError("batch_size", batch_size, f"an integer from 1 to {MAX_BATCH}")
-    return batch_size

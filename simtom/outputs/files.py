@@ -17,7 +17,7 @@ import polars as pl
 import pyarrow.parquet as pq
 from pyarrow import ipc
 
-from .errors import ConfigError
+from simtom.errors import ConfigError
 
 FORMATS = ("parquet", "csv", "ndjson", "arrow")
 SUFFIXES = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".ndjson": "ndjson",

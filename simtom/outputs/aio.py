@@ -18,12 +18,14 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from .dicts import CHUNK, DictMaker
-from .engine import Block, Engine, Position, check_batch_size
-from .errors import ConfigError
-from .frames import _scenario
-from .pacer import Stopper, pace, tick_for
-from .streams import batch_size as stream_batch
+from simtom.engine.blocks import Block, Position, check_batch_size
+from simtom.engine.engine import Engine
+from simtom.engine.records import RecordBlocks
+from simtom.errors import ConfigError
+from simtom.outputs.batching import batch_size as stream_batch
+from simtom.outputs.dicts import CHUNK, DictMaker
+from simtom.outputs.frames import _scenario
+from simtom.outputs.pacer import Stopper, pace, tick_for
 
 
 async def records(engine: Engine, *, paced: bool,
@@ -78,8 +80,6 @@ class _Blocks:
     """
 
     def __init__(self, engine: Engine, size: int) -> None:
-        from .records import RecordBlocks
-
         self.engine = engine
         self.size = size
         self.inline = isinstance(engine.generator, RecordBlocks)

@@ -29,7 +29,7 @@ import polars as pl
 import pyarrow as pa
 from simtom_kernels import jsonl as K
 
-from .errors import ConfigError
+from simtom.errors import ConfigError
 
 #: strftime format of datetimes on the slow path; the kernel writes the same text.
 _ISO = "%Y-%m-%dT%H:%M:%S%.6f"

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import ConfigError, NotSupportedError, UnknownFieldError
+from simtom.errors import ConfigError, NotSupportedError, UnknownFieldError
 
 Kind = str  # number integer boolean string enum hours instant moment date names weights
 

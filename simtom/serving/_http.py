@@ -8,7 +8,7 @@ import orjson
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
 
-from .errors import ConfigError
+from simtom.errors import ConfigError
 
 #: Query parameters that steer the response rather than configure the scenario.
 RESERVED = ("format", "last_event_id", "lastEventId")

@@ -8,10 +8,12 @@ from typing import Any
 
 import polars as pl
 
-from .config import Scenario, make_scenario
-from .engine import Engine, check_batch_size
-from .errors import ConfigError
-from .registry import get
+from simtom.engine.blocks import check_batch_size
+from simtom.engine.engine import Engine
+from simtom.engine.registry import get
+from simtom.errors import ConfigError
+from simtom.spec import drift
+from simtom.spec.scenario import Scenario, make_scenario
 
 log = logging.getLogger("simtom")
 
@@ -136,8 +138,6 @@ def drift_schedule(name: str, *, n: int | None = None, seed: int | None = None,
     >>> s.select("drift", "covariate", "concept").rows()
     [(0.0, 0.0, 0.0), (0.4, 0.0, 0.4), (0.4, 0.0, 0.4)]
     """
-    from . import drift
-
     s = _scenario(name, n, seed, options, need_n=False)
     return drift.schedule(s, get(name), at=at, points=points)
 

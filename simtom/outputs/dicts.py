@@ -27,8 +27,8 @@ import polars as pl
 from simtom_kernels import jsonl as K
 from simtom_kernels import pickles as P
 
-from .encode import Encoder, _kind, _record_batch, describe_buffers
-from .errors import ConfigError
+from simtom.errors import ConfigError
+from simtom.outputs.encode import Encoder, _kind, _record_batch, describe_buffers
 
 #: Records per pickle (one ``pickle.loads`` and one list of dicts): few enough that a chunk's
 #: dicts stay in the CPU cache between being made and being read.

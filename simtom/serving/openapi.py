@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import registry
+from simtom.engine import registry
 
 
 def _error(description: str) -> dict[str, Any]:

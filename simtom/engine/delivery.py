@@ -26,9 +26,9 @@ import numpy as np
 import polars as pl
 from simtom_kernels import faults as K
 
-from .config import Scenario
-from .engine import Block, Position
-from .faults import field_stream
+from simtom.engine.blocks import Block, Position
+from simtom.spec.faults import field_stream
+from simtom.spec.scenario import Scenario
 
 STREAM = field_stream("delivery", "records")
 #: Delivery key of "nothing delivered yet": every item comes after it.

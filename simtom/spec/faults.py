@@ -19,9 +19,9 @@ import numpy as np
 import polars as pl
 from simtom_kernels import faults as K
 
-from .config import Scenario
-from .errors import ConfigError
-from .registry import BlockGenerator
+from simtom.errors import ConfigError
+from simtom.spec.scenario import Scenario
+from simtom.spec.traits import GeneratorTraits
 
 NOISE_KINDS = {"gaussian": K.NOISE_GAUSSIAN, "uniform": K.NOISE_UNIFORM,
                "outliers": K.NOISE_OUTLIERS}
@@ -33,7 +33,7 @@ def field_stream(purpose: str, name: str) -> np.int64:
     return np.int64(int.from_bytes(digest, "little"))
 
 
-def measured_fields(generator: BlockGenerator, schema: pl.Schema) -> dict[str, int | None]:
+def measured_fields(generator: GeneratorTraits, schema: pl.Schema) -> dict[str, int | None]:
     declared: Mapping[str, int | None] = generator.measured
     if declared:
         return {name: d for name, d in declared.items() if name in schema}
@@ -44,7 +44,7 @@ def measured_fields(generator: BlockGenerator, schema: pl.Schema) -> dict[str, i
 class Faults:
     """The faults of one scenario, ready to apply to its blocks."""
 
-    def __init__(self, scenario: Scenario, generator: BlockGenerator, schema: pl.Schema) -> None:
+    def __init__(self, scenario: Scenario, generator: GeneratorTraits, schema: pl.Schema) -> None:
         self.seed = np.int64(scenario.seed)
         self.measured = measured_fields(generator, schema)
         self.kind = NOISE_KINDS.get(scenario.noise_type, 0)

@@ -9,8 +9,8 @@ window (counted from the stream's first) and its index in that window, the seed 
 the server may have chosen), and a fingerprint of the whole configuration, so an id from another
 configuration is refused instead of silently starting a different stream. With delivery faults
 (late or duplicated records) the id names the delivered item and a position to rebuild from
-instead (see ``delivery``): ``<record>.<copy>.<delivery>.<record>.<window>.<slot>`` and the same
-suffix.
+instead (see ``simtom.engine.delivery``): ``<record>.<copy>.<delivery>.<record>.<window>.<slot>``
+and the same suffix.
 """
 
 from __future__ import annotations
@@ -28,21 +28,17 @@ from typing import Any
 import numpy as np
 import orjson
 
-from ._malloc import trim
-from .config import Scenario, make_scenario
-from .encode import Encoded, Encoder
-from .engine import Block, Engine, Position
-from .errors import ConfigError
-from .pacer import Stopper, pace, tick_for
-from .registry import get
+from simtom.engine.blocks import Block, Position
+from simtom.engine.engine import Engine
+from simtom.engine.registry import get
+from simtom.errors import ConfigError
+from simtom.outputs.batching import batch_size
+from simtom.outputs.encode import Encoded, Encoder
+from simtom.outputs.pacer import Stopper, pace, tick_for
+from simtom.serving._malloc import trim
+from simtom.spec.scenario import Scenario, make_scenario
 
 FORMATS = ("sse", "ndjson")
-#: Records per block of an unpaced stream: big enough to amortise per-block work, small enough
-#: that a stream holds a few MB (a BNPL record is ~1.3 kB of JSON).
-UNPACED_BATCH = 16_384
-#: A paced stream's blocks cover about this many wall seconds (at least MIN_PACED_BATCH records).
-PACED_BLOCK_SECONDS = 2.0
-MIN_PACED_BATCH = 16
 #: SSE reconnection delay suggested to clients (ms) and the idle time between heartbeats (s).
 RETRY_MS = 2000
 HEARTBEAT = 15.0
@@ -149,16 +145,6 @@ class Stream:
                     yield item.data.slice(lo, hi)
         finally:
             producer.close()
-
-
-def batch_size(engine: Engine, *, paced: bool) -> int:
-    """Records per block of a stream: the generator's or the default unpaced size; paced,
-    about PACED_BLOCK_SECONDS of records (at least MIN_PACED_BATCH)."""
-    largest = engine.generator.stream_batch or UNPACED_BATCH
-    if not paced:
-        return largest
-    size = int(engine.scenario.rate_per_second * PACED_BLOCK_SECONDS)
-    return max(MIN_PACED_BATCH, min(largest, size))
 
 
 #: Largest piece of an unpaced block handed to the server at once: the HTTP layer copies each
