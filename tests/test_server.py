@@ -360,3 +360,24 @@ def test_worker_processes_import_the_app_factory():
     from simtom.serving import server
 
     assert import_from_string(server.APP_FACTORY) is server.app_from_env
+
+
+def test_a_client_that_hangs_up_mid_body_is_a_quiet_info_line(url, caplog):
+    import logging
+    import socket
+    from urllib.parse import urlsplit
+
+    host = urlsplit(url)
+    caplog.set_level(logging.INFO, logger="simtom")
+    with socket.create_connection((host.hostname, host.port)) as sock:
+        sock.sendall(b"POST /stream/bnpl HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
+                     b"\r\nContent-Length: 1000\r\n\r\n{\"seed\": 4")
+        time.sleep(0.3)  # the server is reading the body
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not any(
+            "disconnected after" in r.getMessage() for r in caplog.records):
+        time.sleep(0.05)
+    gone = [r for r in caplog.records if "disconnected after" in r.getMessage()]
+    assert len(gone) == 1 and gone[0].levelno == logging.INFO
+    assert "10 bytes" in gone[0].getMessage()
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING or r.exc_info]

@@ -6,9 +6,9 @@ from typing import Any
 
 import orjson
 from starlette.datastructures import QueryParams
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
-from simtom.errors import ConfigError
+from simtom.errors import ConfigError, SimtomError
 
 #: Query parameters that steer the response rather than configure the scenario.
 RESERVED = ("format", "last_event_id", "lastEventId")
@@ -18,6 +18,13 @@ class BodyTooLarge(ConfigError):
     """A request body over the server's limit."""
 
     status = 413
+
+
+class ClientGone(SimtomError):
+    """The client hung up while its request was being read: nobody is left to answer (logged
+    at info, answered 499 like nginx's "client closed request")."""
+
+    status = 499
 
 
 def _value(raw: str) -> Any:
@@ -54,11 +61,15 @@ async def read_json_body(request: Request, limit: int) -> dict[str, Any]:
         raise BodyTooLarge("body", f"{declared} bytes", allowed)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge("body", f"more than {limit} bytes", allowed)
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise BodyTooLarge("body", f"more than {limit} bytes", allowed)
+            chunks.append(chunk)
+    except ClientDisconnect:
+        msg = f"body: the client disconnected after {size} bytes of its request body"
+        raise ClientGone(msg) from None
     raw = b"".join(chunks)
     if not raw.strip():
         return {}

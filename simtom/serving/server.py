@@ -34,7 +34,7 @@ from simtom.engine.generator import BlockGenerator
 from simtom.engine.records import RecordBlocks
 from simtom.errors import ConfigError, SimtomError
 from simtom.outputs.pacer import Stopper
-from simtom.serving._http import query_config, read_json_body
+from simtom.serving._http import ClientGone, query_config, read_json_body
 from simtom.serving.openapi import document
 from simtom.serving.streams import HEARTBEAT, Stream, open_stream
 from simtom.spec import drift as drift_
@@ -222,6 +222,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     async def on_simtom_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, SimtomError)
+        if isinstance(exc, ClientGone):
+            log.info("simtom: %s %s: %s", request.method, request.url.path, exc)
         headers = {"Retry-After": "1"} if isinstance(exc, TooManyStreams) else None
         return _json(error_body(exc), exc.status, headers)
 

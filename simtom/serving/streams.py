@@ -20,7 +20,6 @@ import datetime as dt
 import functools
 import hashlib
 import itertools
-import re
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +34,7 @@ from simtom.errors import ConfigError
 from simtom.outputs.batching import batch_size
 from simtom.outputs.encode import Encoded, Encoder
 from simtom.outputs.pacer import Stopper, pace, tick_for
+from simtom.serving import event_ids
 from simtom.serving._malloc import trim
 from simtom.spec.scenario import Scenario, make_scenario
 
@@ -43,10 +43,6 @@ FORMATS = ("sse", "ndjson")
 RETRY_MS = 2000
 HEARTBEAT = 15.0
 
-_ID = re.compile(r"(\d{1,18})\.(\d{1,18})\.(\d{1,9})\.(\d{1,19})\.(-?\d{1,19})\.([0-9a-f]{8})")
-_DELIVERY_ID = re.compile(r"(\d{1,18})\.([01])\.(\d{1,19})\.(\d{1,18})\.(\d{1,18})\.(\d{1,9})"
-                          r"\.(\d{1,19})\.(-?\d{1,19})\.([0-9a-f]{8})")
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
 
 class ResumeError(ConfigError):
@@ -281,52 +277,36 @@ def open_stream(name: str, config: Mapping[str, Any], *, fmt: str = "sse",
     paced_value = config.get("paced")
     paced = True if paced_value is None else paced_value
     config = dict(config)
-    resume = _parse_id(last_event_id) if last_event_id else None
-    after = None
+    resume = event_ids.parse(last_event_id) if last_event_id else None
     if resume is not None:
-        record, window, slot, seed, start_us, fp, after = resume
-        config.setdefault("seed", seed)
+        config.setdefault("seed", resume.seed)
         if config.get("start_time") in (None, "now") and config.get("start_date") is None:
-            start = _EPOCH + dt.timedelta(microseconds=start_us)
-            config["start_time"] = start.isoformat()
+            config["start_time"] = resume.start.isoformat()
     scenario = make_scenario(name, config, generator.options,
                              realtime=paced is True, now=now)
     engine = Engine(scenario, generator)
     position = engine.arrivals.start()
+    after = None
     if resume is not None:
-        if fingerprint(scenario) != fp or engine.delivers != (after is not None):
+        if fingerprint(scenario) != resume.fingerprint or engine.delivers != (
+                resume.delivered is not None):
             raise ResumeError(
                 "Last-Event-ID", last_event_id,
                 "an event id of a stream with this configuration",
                 detail=(f"Last-Event-ID: got {last_event_id!r}, an id from a stream with another "
                         "configuration; allowed: an event id of a stream with this configuration"
                         " (resend the same configuration, or drop Last-Event-ID to start anew)"))
-        if after is not None:  # rebuild from the position in the id, skip what was sent
+        event_ids.check_position(resume, engine.arrivals)
+        record, window, slot = resume.record, resume.window, resume.slot
+        if resume.delivered is not None:  # rebuild from the position in the id, skip what was sent
             uniform = engine.arrivals.pattern == "uniform"
             position = Position(record, 0 if uniform else position.window + window,
                                 0 if uniform else slot)
-            after = (after[0] + scenario.start_us, after[1], after[2])
+            e, k, c = resume.delivered
+            after = (e + scenario.start_us, k, c)
         else:
             position = engine.arrivals.after(record, position.window + window, slot)
     return Stream(scenario, engine, fmt, bool(paced), position, resume is not None, after)
-
-
-def _parse_id(value: str) -> tuple[int, int, int, int, int, str, tuple[int, int, int] | None]:
-    """Split an event id into (record, window, slot, seed, start, fingerprint, delivered):
-    for a stream with delivery faults, record/window/slot are the position to rebuild from
-    and delivered the (delivery time after the start, record, copy) of the item named."""
-    found = _DELIVERY_ID.fullmatch(value.strip())
-    if found is not None:
-        k, c, e, record, window, slot, seed, start_us = (int(g) for g in found.groups()[:8])
-        return record, window, slot, seed, start_us, found.group(9), (e, k, c)
-    match = _ID.fullmatch(value.strip())
-    if match is None:
-        raise ConfigError("Last-Event-ID", value,
-                          "an event id sent by this server (record.window.slot.seed.start.hash,"
-                          " or record.copy.delivery.record.window.slot.seed.start.hash with "
-                          "late or duplicate records)")
-    record, window, slot, seed, start_us = (int(g) for g in match.groups()[:5])
-    return record, window, slot, seed, start_us, match.group(6), None
 
 
 def _nothing_after(stream: Stream) -> bool:
