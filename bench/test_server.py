@@ -40,7 +40,7 @@ def free_port() -> int:
 
 
 def wait_healthy(port: int, proc: subprocess.Popen[bytes]) -> float:
-    """Seconds until the server accepts connections (uvicorn binds after the warm-up)."""
+    """Seconds until the server accepts connections (the kernels load in the background)."""
     start = time.monotonic()
     while True:
         if proc.poll() is not None:
@@ -242,4 +242,66 @@ def test_cold_start_to_first_record(benchmark: Any, figures: Figures, simtom_por
     best = min(first_record_after_start() for _ in range(3))
     figures.add("server.start", "server-start", "spawn to first record (warm cache)", best, "s",
                 "{:.2f}", benchmark)
+    benchmark.pedantic(lambda: None, rounds=1, iterations=1)
+
+
+def start_phases(cache_dir: str | None) -> dict[str, float]:
+    """Seconds from spawning ``simtom serve`` to: accepting connections, ``GET /`` answered,
+    the first record of the README's first curl (POST, rate 2/s, 5 records, seed 42), and
+    ``/health/ready`` answering 200. ``cache_dir``: a Numba cache to use (empty: a fresh
+    clone's start)."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    if cache_dir is not None:
+        env["NUMBA_CACHE_DIR"] = cache_dir
+    start = time.monotonic()
+    proc = subprocess.Popen([*simtom_command(), "serve", "--port", str(port), "--log-level",
+                             "warning"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env=env)
+    out: dict[str, float] = {}
+    try:
+        out["accept"] = wait_healthy(port, proc)
+
+        def get(path: str) -> bytes:
+            with socket.create_connection(("127.0.0.1", port), timeout=300) as s:
+                s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                          .encode())
+                return s.recv(64)
+
+        assert get("/").startswith(b"HTTP/1.1 200")
+        out["health"] = time.monotonic() - start
+        body = json.dumps({"rate_per_second": 2.0, "total_records": 5, "seed": 42}).encode()
+        with socket.create_connection(("127.0.0.1", port), timeout=300) as s:
+            s.sendall(b"POST /stream/bnpl HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
+                      b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+            data = b""
+            while b"data: {" not in data:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        out["first_record"] = time.monotonic() - start
+        while not get("/health/ready").startswith(b"HTTP/1.1 200"):
+            time.sleep(0.05)
+        out["ready"] = time.monotonic() - start
+        return out
+    finally:
+        stop(proc)
+
+
+@pytest.mark.benchmark(group="server-start")
+def test_fresh_clone_start(benchmark: Any, figures: Figures, tmp_path: Path) -> None:
+    """A fresh clone's ``uv run simtom serve``: an empty Numba cache (then the same cache,
+    filled by that start: a second start)."""
+    cold = start_phases(str(tmp_path / "numba"))
+    warm = start_phases(str(tmp_path / "numba"))
+    for name, phases in (("fresh cache", cold), ("its cache filled", warm)):
+        key = name.split()[0]
+        figures.add(f"start.{key}.accept", "server-start", f"{name}: accepts connections",
+                    phases["accept"], "s", "{:.2f}", benchmark)
+        figures.add(f"start.{key}.first", "server-start",
+                    f"{name}: the README curl's first record", phases["first_record"], "s",
+                    "{:.2f}", benchmark)
+        figures.add(f"start.{key}.ready", "server-start", f"{name}: /health/ready 200",
+                    phases["ready"], "s", "{:.2f}", benchmark)
     benchmark.pedantic(lambda: None, rounds=1, iterations=1)

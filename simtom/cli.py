@@ -94,13 +94,20 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from simtom.serving.budget import parse_bytes
     from simtom.serving.server import Settings, serve
 
     if args.workers < 1:
         raise ConfigError("--workers", args.workers, "an integer >= 1")
+    sizes: dict[str, Any] = {
+        name: None if value is None else parse_bytes(f"--{name.replace('_', '-')}", value)
+        for name, value in (("stream_memory", args.stream_memory),
+                            ("max_memory", args.max_memory))}
     settings = Settings.from_env(host=args.host, port=args.port, log_level=args.log_level,
                                  max_streams=args.max_streams, max_body=args.max_body,
-                                 heartbeat=args.heartbeat, warm=not args.no_warm)
+                                 heartbeat=args.heartbeat, warm=not args.no_warm,
+                                 send_timeout=args.send_timeout,
+                                 **sizes)
     if not 0 <= settings.port <= 65535:
         raise ConfigError("--port", settings.port, "a TCP port, 0-65535")
     # uvicorn re-raises the signal that stopped it, after a clean shutdown: not an error
@@ -216,6 +223,15 @@ def build_parser() -> argparse.ArgumentParser:
                      help="largest request body in bytes (default $SIMTOM_MAX_BODY or 65536)")
     srv.add_argument("--heartbeat", type=float,
                      help="idle seconds between SSE heartbeats (default $SIMTOM_HEARTBEAT or 15)")
+    srv.add_argument("--stream-memory", metavar="SIZE",
+                     help="bytes one stream may hold, e.g. 8MiB (default $SIMTOM_STREAM_MEMORY "
+                          "or 8MiB)")
+    srv.add_argument("--max-memory", metavar="SIZE",
+                     help="bytes the server process may use, e.g. 1GiB; a stream that would go "
+                          "over gets 503 (default $SIMTOM_MAX_MEMORY or 1GiB, per worker)")
+    srv.add_argument("--send-timeout", type=float, metavar="SECONDS",
+                     help="drop a client that accepts no bytes for this long while some wait "
+                          "for it (default $SIMTOM_SEND_TIMEOUT or 30)")
     srv.add_argument("--no-warm", action="store_true",
                      help="skip compiling the kernels at startup")
     srv.set_defaults(func=_serve)

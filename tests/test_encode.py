@@ -490,3 +490,33 @@ def test_dates_far_from_now_match_polars() -> None:
         slow = Encoder(with_list.schema).encode(with_list)
         expected = bytes(slow.slice(0, len(values))).replace(b',"l":[1]', b"")
         assert bytes(fast.slice(0, len(values))) == expected, dtype
+
+
+@pytest.mark.parametrize("sse", [False, True])
+def test_rows_of_a_prepared_frame_are_the_bytes_of_its_slices(sse):
+    # every dtype, nulls and bit-packed booleans at odd offsets, an already sliced frame
+    # (Arrow offsets) and a chunked one, ids for SSE
+    base = all_types_frame(300)
+    for frame in (base, base.slice(7, 250),
+                  pl.concat([base.slice(0, 90), base.slice(90, 210)], rechunk=False)):
+        encoder = Encoder(frame.schema, sse=sse)
+        n = frame.height
+        parts = np.arange(2 * n, dtype=np.int64).reshape(2, n) if sse else None
+        suffix = b".x" if sse else b""
+        prepared = encoder.prepare(frame)
+        for lo, hi in ((0, n), (1, 2), (3, 67), (61, 200), (n - 1, n), (5, 5)):
+            ids = None if parts is None else parts[:, lo:hi]
+            got = encoder.encode_rows(prepared, lo, hi, id_parts=ids, id_suffix=suffix)
+            want = encoder.encode(frame.slice(lo, hi - lo), id_parts=ids, id_suffix=suffix)
+            assert bytes(got.slice(0, hi - lo)) == bytes(want.slice(0, hi - lo)), (lo, hi)
+            assert np.array_equal(got.ends, want.ends)
+
+
+def test_rows_of_a_slow_path_frame_and_rows_out_of_range():
+    frame = slow_frame()
+    encoder = Encoder(frame.schema)
+    prepared = encoder.prepare(frame)
+    assert bytes(encoder.encode_rows(prepared, 1, 3).slice(0, 2)) == bytes(
+        encoder.encode(frame.slice(1, 2)).slice(0, 2))
+    with pytest.raises(ConfigError, match="rows"):
+        encoder.encode_rows(prepared, 2, 4)

@@ -10,7 +10,9 @@ import sys
 import numpy as np
 
 from simtom.outputs.encode import Encoded
-from simtom.serving.streams import SEND_BYTES, _pieces, fingerprint, open_stream
+from simtom.serving.streams import _pieces, fingerprint, open_stream
+
+SEND_BYTES = 1 << 20
 
 CONFIG = {"seed": 3, "total_records": 500, "paced": False, "arrival_pattern": "burst"}
 
@@ -39,13 +41,13 @@ def test_pieces_cover_every_record_once_in_bounded_sizes():
     sizes = rng.integers(1, 300_000, 200)
     ends = np.cumsum(sizes)
     data = Encoded(np.zeros(int(ends[-1]), np.uint8), ends)
-    pieces = _pieces(data)
+    pieces = _pieces(data, SEND_BYTES)
     assert pieces[0][0] == 0 and pieces[-1][1] == 200
     assert all(a[1] == b[0] and a[0] < a[1] for a, b in itertools.pairwise(pieces))
     for lo, hi in pieces:
         size = int(ends[hi - 1]) - (int(ends[lo - 1]) if lo else 0)
         assert hi - lo == 1 or size <= SEND_BYTES + int(sizes[lo:hi].max())
-    assert _pieces(Encoded(np.zeros(0, np.uint8), np.zeros(0, np.int64))) == []
+    assert _pieces(Encoded(np.zeros(0, np.uint8), np.zeros(0, np.int64)), SEND_BYTES) == []
 
 
 def test_a_stream_resumed_after_any_record_equals_the_straight_stream():

@@ -78,6 +78,21 @@ class Encoded:
         return self.data.data[start:end]
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A frame checked and described for the kernel (see :meth:`Encoder.prepare`): it keeps
+    the Arrow batch whose buffers the description points into."""
+
+    frame: pl.DataFrame
+    batch: pa.RecordBatch
+    desc: np.ndarray
+    bufs: np.ndarray
+
+    @property
+    def height(self) -> int:
+        return int(self.frame.height)
+
+
 class Encoder:
     """Encode blocks of one schema as NDJSON lines or Server-Sent Events.
 
@@ -115,9 +130,10 @@ class Encoder:
     {"amount":116.23,"_timestamp":"2025-01-01T00:00:01.000000+00:00","_record_id":1}
     """
 
-    def __init__(self, schema: pl.Schema, *, sse: bool = False) -> None:
+    def __init__(self, schema: pl.Schema, *, sse: bool = False, keep: int = _KEEP) -> None:
         self.schema = pl.Schema(schema)
         self.sse = sse
+        self._keep_count = keep
         names = list(self.schema.names())
         dtypes = list(self.schema.dtypes())
         self._slow = not all(_kind(d) is not None for d in dtypes)
@@ -198,20 +214,48 @@ class Encoder:
             The records' bytes and where each ends. ``data`` is a view of a buffer the encoder
             may reuse for a later block once nothing refers to this one any more.
         """
-        n = frame.height
+        if frame.height == 0:
+            if self._slow or frame.columns != self._names:
+                self._check_schema(frame)
+            self._ids(id_parts, id_suffix, 0)
+            return Encoded(_EMPTY_U8, _EMPTY_I64)
+        return self.encode_rows(self.prepare(frame), 0, frame.height, id_parts=id_parts,
+                                id_suffix=id_suffix)
+
+    @property
+    def per_record_guess(self) -> float:
+        """Bytes per encoded record: the last block's, or a guess from the schema."""
+        return float(self._per_record)
+
+    def prepare(self, frame: pl.DataFrame) -> Prepared:
+        """Check ``frame`` and describe its buffers once, for :meth:`encode_rows` to encode any
+        run of its rows (a stream encodes a large block in small slices)."""
         if self._slow or frame.columns != self._names:
             self._check_schema(frame)
-        ids = self._ids(id_parts, id_suffix, n)
-        if n == 0:
-            return Encoded(_EMPTY_U8, _EMPTY_I64)
-        framing, framing_ends = self._framing(id_suffix, ids.shape[0] > 0)
         if self._slow:
             frame = _json_frame(frame)
         batch = _record_batch(frame)
         if not self._slow and not batch.schema.equals(self._arrow_schema):
             self._check_schema(frame)
             self._arrow_schema = batch.schema
-        desc, bufs = describe_buffers(self._desc, batch, n)
+        desc, bufs = describe_buffers(self._desc, batch, frame.height)
+        return Prepared(frame, batch, desc, bufs)
+
+    def encode_rows(self, prepared: Prepared, lo: int, hi: int, *,
+                    id_parts: np.ndarray | None = None, id_suffix: bytes = b"") -> Encoded:
+        """Encode rows ``lo .. hi - 1`` of a prepared frame (``id_parts`` has hi - lo
+        columns); the same bytes as :meth:`encode` of that slice of the frame."""
+        if not 0 <= lo <= hi <= prepared.height:
+            raise ConfigError("rows", f"{lo}..{hi}", f"a run of rows within 0..{prepared.height}")
+        n = hi - lo
+        ids = self._ids(id_parts, id_suffix, n)
+        if n == 0:
+            return Encoded(_EMPTY_U8, _EMPTY_I64)
+        framing, framing_ends = self._framing(id_suffix, ids.shape[0] > 0)
+        desc, bufs, frame = prepared.desc, prepared.bufs, prepared.frame
+        if lo or hi != prepared.height:
+            desc = _rows_from(desc, lo)
+            frame = frame.slice(lo, n)
         ends = np.empty(n, np.int64)
         missed = np.zeros(desc.shape[0], np.int64)
         threads = _threads(n)
@@ -234,7 +278,6 @@ class Encoder:
                 raise RuntimeError("floats without renderings after rendering them")
             self._render |= learned
             missed[:] = 0
-        del batch  # the kernel is done with the Arrow buffers
         size = int(ends[-1])
         self._per_record = size / n
         self._keep(out)
@@ -257,7 +300,7 @@ class Encoder:
         """Keep ``buffer`` for reuse by a later block (the _KEEP most recent, if not too big)."""
         if buffer.shape[0] > _KEEP_BYTES or any(b is buffer for b in self._spare):
             return
-        self._spare = [buffer, *self._spare[:_KEEP - 1]]
+        self._spare = [buffer, *self._spare[:self._keep_count - 1]]
 
     def _ids(self, id_parts: np.ndarray | None, id_suffix: bytes, n: int) -> np.ndarray:
         if not self.sse and (id_parts is not None or id_suffix):
@@ -352,6 +395,18 @@ def describe_buffers(template: np.ndarray, batch: pa.RecordBatch,
         _check_size(values, (offset + n) * width, c)
         desc[c, K.D_DATA] = values.address + offset * width
     return desc, np.array(bufs, np.int64)
+
+
+def _rows_from(desc: np.ndarray, lo: int) -> np.ndarray:
+    """A description of the rows from ``lo`` on: element offsets (bitmaps) move by ``lo``, and
+    the first value's address by ``lo`` values (bit-packed booleans move by their offset only)."""
+    out = desc.copy()
+    out[:, K.D_OFFSET] += lo
+    kinds = out[:, K.D_KIND]
+    widths = np.where((kinds == K.K_STR) | (kinds == K.K_RAW), 16, out[:, K.D_WIDTH])
+    moves = (kinds != K.K_NULL) & (kinds != K.K_BOOL)
+    out[moves, K.D_DATA] += lo * widths[moves]
+    return out
 
 
 def _references_in_a_loop(items: list[Any]) -> int:

@@ -50,7 +50,8 @@ def document(version: str) -> dict[str, Any]:
         "404": _error("Unknown generator"),
         "409": _error("Last-Event-ID from a stream with another configuration"),
         "413": _error("Request body too large"),
-        "429": _error("Too many concurrent streams"),
+        "429": _error("Too many concurrent streams (Retry-After)"),
+        "503": _error("The server's memory budget is taken (Retry-After)"),
     }
     drift_params = [
         {"name": "points", "in": "query", "schema": {"type": "integer", "minimum": 2},
@@ -73,6 +74,16 @@ def document(version: str) -> dict[str, Any]:
                  "description": "Synthetic data streams for testing ML systems"},
         "paths": {
             "/": {"get": {"summary": "Health", "responses": {"200": {"description": "healthy"}}}},
+            "/health/ready": {"get": {
+                "summary": "Readiness: 200 once the kernels are loaded, 503 before",
+                "responses": {"200": {"description": "ready"},
+                              "503": {"description": "warming up (Retry-After)"}}}},
+            "/metrics": {"get": {
+                "summary": "Metrics in the Prometheus text format",
+                "responses": {"200": {"description": "Streams open, records and bytes sent, "
+                                                     "refusals, ends, memory held, timings",
+                                      "content": {"text/plain": {
+                                          "schema": {"type": "string"}}}}}}},
             "/generators": {"get": {"summary": "Generators with their configuration schemas",
                                     "responses": {"200": {"description": "A list"}}}},
             "/generators/{name}": {"get": {"summary": "One generator", "parameters": [name_param],

@@ -20,7 +20,8 @@ import datetime as dt
 import functools
 import hashlib
 import itertools
-from collections.abc import AsyncIterator, Mapping
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,16 +33,18 @@ from simtom.engine.engine import Engine
 from simtom.engine.registry import get
 from simtom.errors import ConfigError
 from simtom.outputs.batching import batch_size
-from simtom.outputs.encode import Encoded, Encoder
+from simtom.outputs.encode import Encoded, Encoder, Prepared
 from simtom.outputs.pacer import Stopper, pace, tick_for
 from simtom.serving import event_ids
 from simtom.serving._malloc import trim
+from simtom.serving.budget import HELD, STREAM_MEMORY, BlockSizer
 from simtom.spec.scenario import Scenario, make_scenario
 
 FORMATS = ("sse", "ndjson")
 #: SSE reconnection delay suggested to clients (ms) and the idle time between heartbeats (s).
 RETRY_MS = 2000
 HEARTBEAT = 15.0
+HEARTBEAT_BYTES = b": heartbeat\n\n"
 
 
 
@@ -59,6 +62,30 @@ def fingerprint(scenario: Scenario) -> str:
     return digest.hexdigest()
 
 
+@dataclass(eq=False)
+class StreamStats:
+    """What a stream has sent so far, and what it holds (for logs and metrics)."""
+
+    records: int = 0
+    bytes: int = 0
+    #: The stream's pipeline while it runs (its ``held`` bytes).
+    producer: _Producer | None = None
+    #: Told of each block generated and slice encoded: (stage, seconds, records), from the
+    #: worker thread that did it.
+    observe: Callable[[str, float, int], None] | None = None
+    #: The most the pipeline held, once it has ended.
+    peak_seen: int = 0
+
+    @property
+    def held(self) -> int:
+        return 0 if self.producer is None else self.producer.held
+
+    @property
+    def peak(self) -> int:
+        return self.peak_seen if self.producer is None else max(self.peak_seen,
+                                                                self.producer.peak)
+
+
 @dataclass(frozen=True)
 class Stream:
     """A validated stream: what to generate, in which format, from where, paced or not."""
@@ -71,6 +98,8 @@ class Stream:
     resumed: bool
     #: With delivery faults, resumed: the delivery key (time, record, copy) last sent.
     after: tuple[int, int, int] | None = None
+    #: Bytes the stream may hold (see ``budget``).
+    memory: int = STREAM_MEMORY
 
     @functools.cached_property
     def finished(self) -> bool:
@@ -107,6 +136,7 @@ class Stream:
         return f"retry: {RETRY_MS}\n: {note}\n\n".encode()
 
     def batch_size(self) -> int:
+        """The generator's or the pacing's largest block (the memory budget may cut it)."""
         return batch_size(self.engine, paced=self.paced)
 
     def sample(self, n: int = 4) -> bytes:
@@ -114,19 +144,26 @@ class Stream:
         producer = _Producer(self)
         return bytes(producer._make(self.position, n).data.slice(0, n))
 
-    async def chunks(self, *, stopper: Stopper | None = None,
-                     heartbeat: float = HEARTBEAT) -> AsyncIterator[bytes | memoryview]:
-        """The stream's bytes after the preamble, generated only as fast as they are read."""
+    async def chunks(self, *, stopper: Stopper | None = None, heartbeat: float = HEARTBEAT,
+                     stats: StreamStats | None = None) -> AsyncIterator[bytes | memoryview]:
+        """The stream's bytes after the preamble, generated only as fast as they are read;
+        ``stats`` counts the records and bytes handed on."""
         if self.finished:
             return
         producer = _Producer(self)
+        stats = stats if stats is not None else StreamStats()
+        stats.producer = producer
+        producer.observe = stats.observe
         try:
             if not self.paced:
                 async for block in producer:
-                    for lo, hi in _pieces(block.data):
+                    for lo, hi in _pieces(block.data, producer.sizer.send_bytes):
                         if stopper is not None and stopper.stopped:
                             return
-                        yield block.data.slice(lo, hi)
+                        data = block.data.slice(lo, hi)
+                        stats.records += hi - lo
+                        stats.bytes += len(data)
+                        yield data
                 return
             anchor = None if self.resumed else self.scenario.start_us
             beat = heartbeat if self.fmt == "sse" else None
@@ -134,29 +171,31 @@ class Stream:
                                     tick=tick_for(self.scenario.rate_per_second),
                                     sim_anchor_us=anchor, heartbeat=beat, stopper=stopper):
                 if piece is None:
-                    yield b": heartbeat\n\n"
+                    stats.bytes += len(HEARTBEAT_BYTES)
+                    yield HEARTBEAT_BYTES
                 else:
                     item, lo, hi = piece
                     assert isinstance(item, _Encoded)
-                    yield item.data.slice(lo, hi)
+                    data = item.data.slice(lo, hi)
+                    stats.records += hi - lo
+                    stats.bytes += len(data)
+                    yield data
         finally:
+            stats.peak_seen = producer.peak
             producer.close()
+            stats.producer = None
 
 
-#: Largest piece of an unpaced block handed to the server at once: the HTTP layer copies each
-#: piece into its chunk framing, and copies of this size stay in cache and reuse heap memory.
-SEND_BYTES = 1 << 20
-
-
-def _pieces(data: Encoded) -> list[tuple[int, int]]:
-    """Record ranges of ``data`` of at most about SEND_BYTES each (at least one record)."""
+def _pieces(data: Encoded, send_bytes: int) -> list[tuple[int, int]]:
+    """Record ranges of ``data`` of at most about ``send_bytes`` each (at least one record):
+    the HTTP layer copies each piece into its chunk framing and its send buffer."""
     n = len(data)
     if n == 0:
         return []
     size = int(data.ends[-1])
-    if size <= SEND_BYTES:
+    if size <= send_bytes:
         return [(0, n)]
-    marks = np.arange(SEND_BYTES, size, SEND_BYTES)
+    marks = np.arange(send_bytes, size, send_bytes)
     cuts = np.searchsorted(data.ends, marks, side="right")
     bounds = [0, *sorted(set(int(c) for c in cuts if 0 < c < n)), n]
     return list(itertools.pairwise(bounds))
@@ -164,52 +203,85 @@ def _pieces(data: Encoded) -> list[tuple[int, int]]:
 
 @dataclass(frozen=True)
 class _Encoded:
-    """One encoded block, its records' simulated times (what the pacer needs) and its end."""
+    """One encoded slice of a block and its records' simulated times (what the pacer needs)."""
 
     data: Encoded
     times: np.ndarray
-    end: Position
+
+    @property
+    def nbytes(self) -> int:
+        """The slice's bytes (the records, where they end, their times). Its output buffer may
+        be larger, but pages past the records are never written, so never resident."""
+        return self.data.data.nbytes + self.data.ends.nbytes + self.times.nbytes
+
+    @property
+    def need(self) -> int:
+        """What a slice like it needs: its bytes with the encoder's slack (10 %)."""
+        return int(self.data.data.nbytes * 1.1) + self.data.ends.nbytes + self.times.nbytes
+
+
+@dataclass(frozen=True)
+class _Source:
+    """A generated block ready to encode slice by slice: its records in sending order (with
+    delivery faults, the items it releases), their times and, for SSE, their id parts."""
+
+    rows: Prepared
+    times: np.ndarray
+    ids: np.ndarray | None
+
+    def __len__(self) -> int:
+        return int(self.times.shape[0])
 
 
 class _Producer:
-    """Blocks of a stream, made by a two-stage pipeline in worker threads.
+    """A stream's encoded slices, made by a two-stage pipeline in worker threads, in a budget.
 
-    While block k is encoded, block k + 1 is generated (the kernels release the GIL, so the
-    stages overlap on two cores), and the encoded block k waits in a one-place queue for the
-    consumer. A stream holds at most four blocks: being sent, queued, encoded, generated.
+    Blocks are generated in one worker thread while the block before is encoded, a slice at a
+    time, in another (the kernels release the GIL, so the stages overlap on two cores).
+    Generation works best on large blocks and a block's frame is compact (a BNPL record is
+    ~230 bytes as columns, ~1.3 kB as JSON), so blocks are large and slices small: a slice is
+    encoded only once the consumer has taken the one before. The stream so holds at most two
+    frames (being encoded, being generated) and two encoded slices (being sent, being written
+    or queued); ``sizer`` keeps them within the stream's memory budget, ``held`` counts them.
+    A consumer that stops reading stops the pipeline there.
     """
 
     def __init__(self, stream: Stream) -> None:
         self.stream = stream
         engine = stream.engine
-        self.encoder = Encoder(engine.schema(), sse=stream.fmt == "sse")
+        self.encoder = Encoder(engine.schema(), sse=stream.fmt == "sse", keep=HELD)
         self.first_window = engine.arrivals.start().window
         s = stream.scenario
         self.suffix = f".{s.seed}.{s.start_us}.{fingerprint(s)}".encode()
-        self.batch = stream.batch_size()
+        self.sizer = BlockSizer(stream.memory, stream.batch_size(),
+                                encoded_guess=self.encoder.per_record_guess)
         self.deliverer = None
         if engine.delivers:
             self.deliverer = engine.deliverer(after=stream.after)
         self.queue: asyncio.Queue[_Encoded | BaseException | None] = asyncio.Queue(1)
+        #: Set when the consumer has taken the last slice queued: the next may be encoded.
+        self.room = asyncio.Event()
+        self.room.set()
+        #: Bytes of the frames and encoded slices the stream holds now, and the most it held.
+        self.held = 0
+        self.peak = 0
+        self._taken = 0  # bytes of the slice the consumer has
         self.task: asyncio.Task[None] | None = None
+        self.observe: Callable[[str, float, int], None] | None = None
 
     def _make(self, position: Position, n: int) -> _Encoded:
         """Generate and encode one block, synchronously."""
-        return self._encode_block(self.stream.engine.block(position, n), position, True)
+        source = self._source(self.stream.engine.block(position, n), position, True)
+        return self._encode(source, 0, len(source))
 
-    def _encode_block(self, block: Block, start: Position, final: bool) -> _Encoded:
+    def _source(self, block: Block, start: Position, final: bool) -> _Source:
         trim()  # (at most once a second: keeps a long stream's memory flat, see _malloc)
+        sse = self.stream.fmt == "sse"
         if self.deliverer is not None:  # what the block releases, in delivery order
             out = self.deliverer.push(block, start, final=final)
-            if self.stream.fmt != "sse":
-                return _Encoded(self.encoder.encode(out.frame), out.times, block.end)
-            data = self.encoder.encode(out.frame, id_parts=out.ids, id_suffix=self.suffix)
-            return _Encoded(data, out.times, block.end)
-        return _Encoded(self._encode(block), block.times, block.end)
-
-    def _encode(self, block: Block) -> Encoded:
-        if self.stream.fmt != "sse":
-            return self.encoder.encode(block.frame)
+            return _Source(self.encoder.prepare(out.frame), out.times, out.ids if sse else None)
+        if not sse:
+            return _Source(self.encoder.prepare(block.frame), block.times, None)
         n = len(block)
         parts = np.empty((3, n), np.int64)
         parts[0] = np.arange(block.first, block.first + n, dtype=np.int64)
@@ -217,13 +289,39 @@ class _Producer:
         if self.stream.engine.arrivals.pattern != "uniform":
             parts[1] -= self.first_window
         parts[2] = block.slots
-        return self.encoder.encode(block.frame, id_parts=parts, id_suffix=self.suffix)
+        return _Source(self.encoder.prepare(block.frame), block.times, parts)
+
+    def _encode(self, source: _Source, lo: int, hi: int) -> _Encoded:
+        started = time.perf_counter()
+        encoded = self._encode_rows(source, lo, hi)
+        if self.observe is not None:
+            self.observe("encode", time.perf_counter() - started, hi - lo)
+        return encoded
+
+    def _encode_rows(self, source: _Source, lo: int, hi: int) -> _Encoded:
+        if source.ids is None:
+            data = self.encoder.encode_rows(source.rows, lo, hi)
+        else:
+            data = self.encoder.encode_rows(source.rows, lo, hi, id_parts=source.ids[:, lo:hi],
+                                            id_suffix=self.suffix)
+        return _Encoded(data, source.times[lo:hi])
 
     def _generate(self, position: Position) -> asyncio.Future[Block] | None:
-        n = self.stream.engine.next_count(position, self.batch)
+        n = self.stream.engine.next_count(position, self.sizer.next_block())
         if n == 0:
             return None
-        return asyncio.ensure_future(asyncio.to_thread(self.stream.engine.block, position, n))
+        return asyncio.ensure_future(asyncio.to_thread(self._block, position, n))
+
+    def _block(self, position: Position, n: int) -> Block:
+        started = time.perf_counter()
+        block = self.stream.engine.block(position, n)
+        if self.observe is not None:
+            self.observe("generate", time.perf_counter() - started, len(block))
+        return block
+
+    def _hold(self, delta: int) -> None:
+        self.held += delta
+        self.peak = max(self.peak, self.held)
 
     async def _run(self) -> None:
         start = self.stream.position
@@ -231,11 +329,31 @@ class _Producer:
         try:
             while generating is not None:
                 block = await generating
+                frame_bytes = int(block.frame.estimated_size()) + block.times.nbytes * 2
+                self._hold(frame_bytes)
+                records = len(block)
                 generating = None if block.last else self._generate(block.end)
-                encoding = asyncio.ensure_future(asyncio.to_thread(
-                    self._encode_block, block, start, generating is None))
+                await self.room.wait()  # the consumer has taken the slice before
+                source = await asyncio.to_thread(self._source, block, start,
+                                                 generating is None)
                 start = block.end
-                await self.queue.put(await encoding)
+                del block  # the source holds what is still needed of it
+                self.sizer.observe_frame(records, frame_bytes)
+                # before any is encoded, a slice's record is at least its frame's bytes
+                self.sizer.encoded_guess = max(self.sizer.encoded_guess, frame_bytes / records)
+                lo = 0
+                while lo < len(source):
+                    if lo:
+                        await self.room.wait()
+                    self.room.clear()
+                    hi = min(len(source), lo + self.sizer.next_slice())
+                    encoded = await asyncio.to_thread(self._encode, source, lo, hi)
+                    self.sizer.observe_slice(hi - lo, encoded.need)
+                    self._hold(encoded.nbytes)
+                    await self.queue.put(encoded)
+                    lo = hi
+                del source
+                self._hold(-frame_bytes)
             await self.queue.put(None)
         except asyncio.CancelledError:
             if generating is not None:
@@ -250,21 +368,27 @@ class _Producer:
     async def __anext__(self) -> _Encoded:
         if self.task is None:
             self.task = asyncio.ensure_future(self._run())
+        self._hold(-self._taken)  # the consumer is done with the slice it had
+        self._taken = 0
         item = await self.queue.get()
+        self.room.set()
         if item is None:
             raise StopAsyncIteration
         if isinstance(item, BaseException):
             raise item
+        self._taken = item.nbytes
         return item
 
     def close(self) -> None:
         if self.task is not None:
             self.task.cancel()
             self.task = None
+        self._hold(-self.held)
 
 
 def open_stream(name: str, config: Mapping[str, Any], *, fmt: str = "sse",
-                last_event_id: str | None = None, now: dt.datetime | None = None) -> Stream:
+                last_event_id: str | None = None, now: dt.datetime | None = None,
+                memory: int = STREAM_MEMORY) -> Stream:
     """Validate a stream request: the generator, its configuration, the format, a resume id.
 
     Raises a SimtomError (with an HTTP status) naming what is wrong; nothing has been sent yet.
@@ -306,7 +430,8 @@ def open_stream(name: str, config: Mapping[str, Any], *, fmt: str = "sse",
             after = (e + scenario.start_us, k, c)
         else:
             position = engine.arrivals.after(record, position.window + window, slot)
-    return Stream(scenario, engine, fmt, bool(paced), position, resume is not None, after)
+    return Stream(scenario, engine, fmt, bool(paced), position, resume is not None, after,
+                  memory)
 
 
 def _nothing_after(stream: Stream) -> bool:
@@ -329,4 +454,4 @@ def _nothing_after(stream: Stream) -> bool:
         position = block.end
 
 
-__all__ = ["FORMATS", "ResumeError", "Stream", "fingerprint", "open_stream"]
+__all__ = ["FORMATS", "ResumeError", "Stream", "StreamStats", "fingerprint", "open_stream"]
