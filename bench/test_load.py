@@ -71,7 +71,8 @@ def _request(body: dict[str, Any]) -> bytes:
 @pytest.fixture(scope="module")
 def load_port() -> Iterator[tuple[int, psutil.Process]]:
     port = free_port()
-    proc, ps = _server(port, SIMTOM_MAX_STREAMS="256", SIMTOM_MAX_MEMORY="8GiB")
+    # exactly the load's 220 streams: one more is refused (its latency is a figure)
+    proc, ps = _server(port, SIMTOM_MAX_STREAMS="220", SIMTOM_MAX_MEMORY="8GiB")
     yield port, ps
     stop(proc)
 
@@ -99,9 +100,13 @@ def test_load_200_paced_and_20_unpaced(benchmark: Any, figures: Figures,
     cpu0, t0 = ps.cpu_times(), time.monotonic()
     paced = _readers(port, 200, {"rate_per_second": rate, "seed": 1}, LOAD_SECONDS)
     unpaced = _readers(port, 20, {"paced": False, "seed": 2}, LOAD_SECONDS)
-    uss = []
+    uss, refusals = [], []
+    time.sleep(5.0)  # every stream open
     while paced.poll() is None:
         uss.append(_uss(ps))
+        status, ms = _first_record_ms(port)
+        if status == b"HTTP/1.1 429":
+            refusals.append(ms)
         time.sleep(1.0)
     cpu1, t1 = ps.cpu_times(), time.monotonic()
     out_paced = json.loads(paced.communicate()[0])
@@ -126,6 +131,11 @@ def test_load_200_paced_and_20_unpaced(benchmark: Any, figures: Figures,
                 unpaced_rate, "rec/s", "{:,.0f}", benchmark)
     figures.add("load.cpu", "load", "server CPU", cpu * 100, "% of a core", "{:.0f}", benchmark)
     figures.add("load.uss", "load", "server USS, max", max(uss), "MiB", "{:.0f}", benchmark)
+    if refusals:
+        figures.add("load.refusal", "load", "429 with all 220 slots busy, median",
+                    float(np.median(refusals)), "ms", "{:.1f}", benchmark)
+        figures.add("load.refusal_max", "load", "429 with all 220 slots busy, worst",
+                    max(refusals), "ms", "{:.1f}", benchmark)
     benchmark.pedantic(lambda: None, rounds=1, iterations=1)
 
 

@@ -234,8 +234,10 @@ _CATEGORIES = {name: pl.Series(name, spec[2].categories.to_list(), dtype=spec[2]
 
 
 def run_kernel(seed: int, first: int, times: np.ndarray, start_us: int, tables: np.ndarray,
-               fp: np.ndarray, ip: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Allocate the output rows and run the feature kernel over ``times``."""
+               fp: np.ndarray, ip: np.ndarray, *,
+               parallel: bool = True) -> tuple[np.ndarray, ...]:
+    """Allocate the output rows and run the feature kernel over ``times`` (in parallel chunks
+    for large blocks unless ``parallel`` is false: the same values either way)."""
     n = times.shape[0]
     codes = np.empty((K.N_CODES, n), np.uint8)
     ints = np.empty((K.N_INTS, n), np.int64)
@@ -244,7 +246,7 @@ def run_kernel(seed: int, first: int, times: np.ndarray, start_us: int, tables: 
     args = (np.int64(seed), np.int64(first), times, np.int64(start_us), tables, fp, ip,
             codes, ints, floats, flags)
     threads = numba.get_num_threads()
-    if n >= 2 * PARALLEL_CHUNK and threads > 1:
+    if parallel and n >= 2 * PARALLEL_CHUNK and threads > 1:
         K.features_chunked(*args, np.int64(max(PARALLEL_CHUNK, -(-n // (2 * threads)))))
     else:
         K.features(*args)
@@ -266,7 +268,10 @@ def _calibration_sample(weights: tuple[float, ...], ip: tuple[int, ...],
     fp = M.float_params(repeat_rate=0.0, stress=0.0, alpha=0.0, period_us=period_us)
     params = np.asarray(ip, dtype=np.int64)
     params[K.I_INTERNALS] = 1
-    _, _, floats, _ = run_kernel(CALIBRATION_SEED, 0, times, 0, _tables(weights), fp, params)
+    # serially: the parallel kernel takes seconds to compile, and a server's stream blocks are
+    # small enough never to need it (the sample takes ~0.1 s longer this way)
+    _, _, floats, _ = run_kernel(CALIBRATION_SEED, 0, times, 0, _tables(weights), fp, params,
+                                 parallel=False)
     rows = floats[[K.X_LOGIT, K.X_OBSERVED, K.X_NEW]]
     rows.setflags(write=False)
     return rows

@@ -37,6 +37,7 @@ from simtom.engine.generator import BlockGenerator
 from simtom.engine.records import RecordBlocks
 from simtom.errors import ConfigError, SimtomError
 from simtom.outputs.pacer import Stopper
+from simtom.serving import precompile
 from simtom.serving._http import ClientGone, query_config, read_json_body
 from simtom.serving._malloc import trim
 from simtom.serving.budget import (
@@ -408,7 +409,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
                      exc.headers)
 
     def warm_up() -> None:
-        """Load (or compile) the kernels, then say the server is ready; then the scenarios'."""
+        """Load (or compile) the kernels, then say the server is ready; then the scenarios'.
+        On a fresh Numba cache the encoder compiles in a child process meanwhile."""
+        precompile.start()
         warm(settings.stopper)
         memory.settle()
         ready.set()

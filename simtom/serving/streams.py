@@ -35,7 +35,7 @@ from simtom.errors import ConfigError
 from simtom.outputs.batching import batch_size
 from simtom.outputs.encode import Encoded, Encoder, Prepared
 from simtom.outputs.pacer import Stopper, pace, tick_for
-from simtom.serving import event_ids
+from simtom.serving import event_ids, precompile
 from simtom.serving._malloc import trim
 from simtom.serving.budget import HELD, STREAM_MEMORY, BlockSizer
 from simtom.spec.scenario import Scenario, make_scenario
@@ -292,6 +292,7 @@ class _Producer:
         return _Source(self.encoder.prepare(block.frame), block.times, parts)
 
     def _encode(self, source: _Source, lo: int, hi: int) -> _Encoded:
+        precompile.wait_for("encoder")  # (on a fresh cache: load it, do not compile it twice)
         started = time.perf_counter()
         encoded = self._encode_rows(source, lo, hi)
         if self.observe is not None:
