@@ -1,10 +1,10 @@
 """Many stream readers in one process, for the load benchmark (``test_load.py``).
 
-``python bench/_load_client.py URL CLIENTS BODY_JSON SECONDS``
+``python bench/_load_client.py URL CLIENTS BODY_JSON SECONDS OUT``
 
 Opens CLIENTS NDJSON streams of BODY_JSON at once and reads them all with one selector, as fast
 as they come, for SECONDS. Records are counted as ``_client.py`` counts them (newlines in the
-chunked payload, by numpy). Prints a JSON list, one entry per client: its HTTP status, its
+chunked payload, by numpy). Writes a JSON list, one entry per client: its HTTP status, its
 records, and for every read that completed records its arrival time (monotonic seconds) and the
 records completed so far (``test_load.py`` derives rates and lateness from them).
 """
@@ -33,8 +33,9 @@ class Reader:
 
 
 def main() -> None:
-    url, clients, body, seconds = (sys.argv[1], int(sys.argv[2]), sys.argv[3].encode(),
-                                   float(sys.argv[4]))
+    url, clients, body, seconds, out_path = (sys.argv[1], int(sys.argv[2]),
+                                             sys.argv[3].encode(), float(sys.argv[4]),
+                                             sys.argv[5])
     where = urlsplit(url)
     request = (f"POST {where.path}?format=ndjson HTTP/1.1\r\nHost: x\r\nContent-Type: "
                f"application/json\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
@@ -87,7 +88,8 @@ def main() -> None:
             item["arrivals"] = times.tolist()
             item["counts"] = counts.tolist()
         out.append(item)
-    json.dump(out, sys.stdout)
+    with open(out_path, "w") as f:
+        json.dump(out, f)
 
 
 if __name__ == "__main__":

@@ -5,10 +5,10 @@
   run in two processes of their own (``_load_client.py``). Figures: the paced clients' rate error
   (median and worst), their records' p99 lateness, the unpaced clients' total rate, the
   server's CPU and USS.
-- **stalled**: 100 clients open an unpaced stream and never read (4 KiB receive buffers): USS
-  idle, with them after ``SIMTOM_STALL_SECONDS`` (default 60), and after they close; a fresh
-  client's time to its first record and a refusal's (429) latency while the stalled ones hold
-  every slot.
+- **stalled**: 100 clients open an unpaced stream and never read (4 KiB receive buffers), with
+  the send deadline set past the run so that they stay: USS idle, with them after
+  ``SIMTOM_STALL_SECONDS`` (default 60), and after they close; a fresh client's time to its first
+  record beside them, and a refusal's (429) latency once stalled clients hold every slot.
 
 Figures only: nothing here asserts a speed (the machines are shared).
 """
@@ -77,12 +77,11 @@ def load_port() -> Iterator[tuple[int, psutil.Process]]:
     stop(proc)
 
 
-def _readers(port: int, clients: int, body: dict[str, Any],
-             seconds: float) -> subprocess.Popen[str]:
+def _readers(port: int, clients: int, body: dict[str, Any], seconds: float,
+             out: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, str(HERE / "_load_client.py"), f"http://127.0.0.1:{port}/stream/bnpl",
-         str(clients), json.dumps(body), str(seconds)],
-        cwd=HERE, stdout=subprocess.PIPE, text=True)
+         str(clients), json.dumps(body), str(seconds), str(out)], cwd=HERE)
 
 
 def _lateness(arrivals: np.ndarray, counts: np.ndarray, rate: float) -> np.ndarray:
@@ -93,13 +92,15 @@ def _lateness(arrivals: np.ndarray, counts: np.ndarray, rate: float) -> np.ndarr
 
 
 @pytest.mark.benchmark(group="load")
-def test_load_200_paced_and_20_unpaced(benchmark: Any, figures: Figures,
+def test_load_200_paced_and_20_unpaced(benchmark: Any, figures: Figures, tmp_path: Path,
                                        load_port: tuple[int, psutil.Process]) -> None:
     port, ps = load_port
     rate = 1000.0
     cpu0, t0 = ps.cpu_times(), time.monotonic()
-    paced = _readers(port, 200, {"rate_per_second": rate, "seed": 1}, LOAD_SECONDS)
-    unpaced = _readers(port, 20, {"paced": False, "seed": 2}, LOAD_SECONDS)
+    paced = _readers(port, 200, {"rate_per_second": rate, "seed": 1}, LOAD_SECONDS,
+                     tmp_path / "paced.json")
+    unpaced = _readers(port, 20, {"paced": False, "seed": 2}, LOAD_SECONDS,
+                       tmp_path / "unpaced.json")
     uss, refusals = [], []
     time.sleep(5.0)  # every stream open
     while paced.poll() is None:
@@ -109,8 +110,9 @@ def test_load_200_paced_and_20_unpaced(benchmark: Any, figures: Figures,
             refusals.append(ms)
         time.sleep(1.0)
     cpu1, t1 = ps.cpu_times(), time.monotonic()
-    out_paced = json.loads(paced.communicate()[0])
-    out_unpaced = json.loads(unpaced.communicate()[0])
+    assert paced.wait() == 0 and unpaced.wait(120) == 0
+    out_paced = json.loads((tmp_path / "paced.json").read_text())
+    out_unpaced = json.loads((tmp_path / "unpaced.json").read_text())
     assert all(c["status"] == "200" for c in out_paced + out_unpaced)
     errors, late = [], []
     for c in out_paced:
@@ -167,8 +169,10 @@ def _first_record_ms(port: int) -> tuple[bytes, float]:
 def test_stalled_clients(benchmark: Any, figures: Figures) -> None:
     port = free_port()
     # room for all of them (and the memory their budgets take), so a fresh client is served
-    # beside them; then the rest of the slots are filled to time a refusal
-    proc, ps = _server(port, SIMTOM_MAX_STREAMS="128", SIMTOM_MAX_MEMORY="3GiB")
+    # beside them; then the rest of the slots are filled to time a refusal. The send deadline
+    # is set past the run, so they stay stalled (the default, 30 s, drops them)
+    proc, ps = _server(port, SIMTOM_MAX_STREAMS="128", SIMTOM_MAX_MEMORY="3GiB",
+                       SIMTOM_SEND_TIMEOUT=str(STALL_SECONDS * 10))
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=60) as first:
             first.sendall(_request({"paced": False, "total_records": 20_000, "seed": 2}))
