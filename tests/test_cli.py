@@ -92,6 +92,9 @@ def test_seedless_generate_reports_the_seed(tmp_path):
         (["generate", "bnpl", "-n", "1", "-o", "no/such/dir/x.csv"], "existing directory"),
         (["generate", "bnpl", "-n", "1", "-o", "x.csv", "--batch-size", "0"], "batch_size"),
         (["bogus"], "invalid choice"),
+        (["serve", "--max-memory", "lots"], "--max-memory: got 'lots'"),
+        (["serve", "--stream-memory", "10k"], "stream_memory"),
+        (["serve", "--send-timeout", "0"], "send_timeout"),
     ],
 )
 def test_bad_arguments_one_line_nonzero_exit(tmp_path, args, fragment):
