@@ -29,6 +29,17 @@ def _get(samples, name, **labels):
     return samples.get((name, tuple(sorted(labels.items()))), 0.0)
 
 
+def _idle(client: httpx.Client) -> None:
+    """Until no stream is open: a stream's slot comes back just after its last byte was sent,
+    so the next request on the same connection may arrive first."""
+    for _ in range(600):
+        if sum(v for (name, _), v in _samples(client).items()
+               if name == "simtom_streams_open") == 0:
+            return
+        threading.Event().wait(0.01)
+    raise AssertionError("a stream stayed open")
+
+
 def test_metrics_count_what_was_sent_refused_and_how_streams_ended():
     with live_server(Settings(warm=False, max_streams=1)) as url, \
             httpx.Client(base_url=url, timeout=60) as c:
@@ -36,11 +47,13 @@ def test_metrics_count_what_was_sent_refused_and_how_streams_ended():
         assert _get(before, "simtom_streams_refused_total", reason="too_many_streams") == 0
         sizes = []
         for n, fmt in ((50, "ndjson"), (30, "ndjson"), (20, "sse")):
+            _idle(c)
             r = c.get("/stream/bnpl", params={"format": fmt, "paced": "false", "seed": 3,
                                                "total_records": n})
             assert r.status_code == 200
             sizes.append((fmt, len(r.content), r.text))
         # one paced stream open, and one refused by the stream cap meanwhile
+        _idle(c)
         with c.stream("GET", "/stream/bnpl", params={"rate_per_second": 1, "seed": 1}) as held:
             assert held.status_code == 200
             during = _samples(c)

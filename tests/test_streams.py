@@ -8,6 +8,8 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
+from _live import parse_sse
 
 from simtom.outputs.encode import Encoded
 from simtom.serving.streams import _pieces, fingerprint, open_stream
@@ -70,3 +72,38 @@ def test_trim_runs_at_most_once_per_interval() -> None:
     first = _malloc.trim(every=0.0)
     assert first == (_malloc._load() is not None)
     assert _malloc.trim(every=3600.0) is False
+
+
+@pytest.mark.parametrize("fmt", ["ndjson", "sse"])
+def test_a_range_that_ends_on_a_block_boundary_ends_cleanly(fmt):
+    # one-day ranges of a few records, and resumes near a range's end: the block after the
+    # last record is then empty
+    import simtom
+
+    async def read(stream) -> bytes:
+        return b"".join([bytes(c) async for c in stream.chunks()])
+
+    for seed in range(8):
+        day = {"start_date": "2025-03-01", "end_date": "2025-03-01", "base_daily_volume": 2,
+               "seed": seed}
+        out = asyncio.run(read(open_stream("bnpl", {**day, "paced": False}, fmt=fmt)))
+        height = simtom.frame("bnpl", **day).height
+        assert out.count(b'"transaction_id"') == height
+    day = {"start_date": "2025-03-01", "end_date": "2025-03-01", "base_daily_volume": 200,
+           "seed": 7, "paced": False}
+    events, _ = parse_sse([asyncio.run(read(open_stream("bnpl", day, fmt="sse")))])
+    for back in (2, 3):
+        resumed = open_stream("bnpl", day, fmt=fmt, last_event_id=events[-back].id)
+        assert asyncio.run(read(resumed)).count(b'"transaction_id"') == back - 1
+
+
+def test_a_calendar_stream_refuses_a_window_past_its_first_century():
+    from simtom.errors import ConfigError
+
+    config = {"calendar_effects": True, "start_time": "2025-01-01T00:00:00+00:00", "seed": 1,
+              "paced": False, "arrival_pattern": "poisson"}
+    events, _ = parse_sse([open_stream("bnpl", config, fmt="sse").sample(3)])
+    parts = events[1].id.split(".")
+    parts[1] = str(4 * 10**8)  # 64 s windows: eight centuries on (before the year 10000)
+    with pytest.raises(ConfigError, match="whose window "):
+        open_stream("bnpl", config, last_event_id=".".join(parts))

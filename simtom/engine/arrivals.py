@@ -27,6 +27,10 @@ WINDOW_LADDER = tuple(
 #: small enough that a block can start mid-window at little cost.
 WINDOW_TARGET = 64.0
 US_PER_DAY = 86_400_000_000
+#: Most days a real-time calendar's first day table covers (it doubles as a stream goes on).
+FIRST_TABLE_DAYS = 36_525
+#: The last day a calendar has.
+LAST_DAY = dt.date(9999, 12, 31)
 
 
 def hour_profile(scenario: Scenario) -> np.ndarray:
@@ -94,7 +98,7 @@ class Arrivals:
             days = 31.0
             if scenario.total_records:  # enough for the expected span, in one table
                 days = max(days, 1.5 * scenario.total_records / scenario.simulated_rate / 86_400)
-            self._grow(int(min(days, 36_525.0)) + 2)
+            self._grow(int(min(days, float(FIRST_TABLE_DAYS))) + 2)
 
     def start(self) -> Position:
         return Position(0, self.start_us // self.window_us, 0)
@@ -142,6 +146,8 @@ class Arrivals:
             if done == n or not self.growing:
                 break
             self._grow(2 * table.shape[0])
+            if self.day_factors.shape[0] == table.shape[0]:  # the calendar's last day: the end
+                break
         return Position(position.record + done, int(window), int(index)), done
 
     def _grow(self, days: int) -> None:
@@ -149,6 +155,7 @@ class Arrivals:
         factor depends only on the seed and the day, so growing never changes a record)."""
         s = self.scenario
         first = calendar.EPOCH + dt.timedelta(days=int(self.day0))
+        days = max(1, min(days, (LAST_DAY - first).days + 1))  # a calendar ends in year 9999
         self.day_factors = day_factors(first, first + dt.timedelta(days=days - 1), s.seed,
                                        s.include_holiday_patterns, s.weekend_multiplier)
 

@@ -7,9 +7,9 @@ array; :class:`Encoded` keeps where each record ends, so a paced stream can send
 records without copying.
 
 Large blocks are written in parallel chunks, one per Numba thread, with the same bytes. An
-encoder keeps the output buffers of its last four blocks (a stream's pipeline holds up to
-four) and writes a later block into one that
-nothing refers to any more: fresh memory costs a page fault per 4 KiB page on first write.
+encoder keeps the output buffers of its last few blocks (four by default; a stream's encoder
+keeps two, as many as its pipeline holds) and writes a later block into one that nothing
+refers to any more: fresh memory costs a page fault per 4 KiB page on first write.
 
 Frames with a column type the kernel does not know (lists, structs, decimals, binary, times,
 durations, objects) are encoded by polars' JSON writer instead, with the same framing and the

@@ -11,7 +11,8 @@ progress); an idle connection with nothing to send is not stalled.
 A dropped connection is aborted (its buffers discarded), so uvicorn sees a disconnect: the
 stream ends as if the client had hung up, and its slot and memory are freed. Where the socket
 cannot be inspected (no ``TCP_INFO``), a send that stays blocked for ``send_timeout`` counts as
-no progress.
+no progress. Where the connection's transport cannot be reached (a server other than uvicorn),
+there is no deadline: nothing could end the connection.
 """
 
 from __future__ import annotations
@@ -101,6 +102,8 @@ class SendWatch:
                   interval: float = 1.0) -> None:
         """Check every ``interval`` seconds (at most a quarter of the timeout) until cancelled
         or dropped; on a drop, abort the connection and call ``on_drop``."""
+        if self.transport is None:
+            return
         interval = min(interval, self.timeout / 4)
         stalled_since = self.clock()
         while True:
@@ -120,9 +123,8 @@ class SendWatch:
                 stalled_since = now if since is None else since
             if now - stalled_since >= self.timeout:
                 self.dropped = True
-                if self.transport is not None:
-                    with contextlib.suppress(Exception):
-                        self.transport.abort()
+                with contextlib.suppress(Exception):
+                    self.transport.abort()
                 result = on_drop()
                 if result is not None:
                     await result

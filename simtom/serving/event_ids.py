@@ -11,7 +11,8 @@ server can have sent, and a bad one is a 400 naming ``Last-Event-ID`` and the fi
 - start: an instant (µs since 1970) from year 1 to 9999, what ``start_time`` can be;
 - delivery: at most the µs from the start to the year 9999;
 - window and slot: checked against the scenario once it is known (:func:`check_position`):
-  the window's time within year 9999, and both 0 for uniform arrivals, which have no windows.
+  the window's time within year 9999 (for a real-time calendar stream, within the century its
+  day table first covers), and both 0 for uniform arrivals, which have no windows.
 
 An id of another configuration (its fingerprint differs) is a 409, raised by ``streams``.
 """
@@ -22,7 +23,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from simtom.engine.arrivals import Arrivals
+from simtom.engine.arrivals import FIRST_TABLE_DAYS, US_PER_DAY, Arrivals
 from simtom.errors import ConfigError
 from simtom.spec.scenario import MAX_SEED
 
@@ -95,8 +96,12 @@ def check_position(event: EventId, arrivals: Arrivals) -> None:
                why="a record before the year 10000 at this rate")
         return
     last = MAX_US // arrivals.window_us - first
-    _check(event.text, "window", event.window, 0, last,
-           why="a window of this stream before the year 10000")
+    why = "a window of this stream before the year 10000"
+    if arrivals.growing:  # a real-time calendar: within its first day table (a century)
+        last = min(last, (int(arrivals.day0) + FIRST_TABLE_DAYS) * US_PER_DAY
+                   // arrivals.window_us - first)
+        why = f"a window of this stream's first {FIRST_TABLE_DAYS} days"
+    _check(event.text, "window", event.window, 0, last, why=why)
 
 
 def _check_common(value: str, seed: int, start_us: int) -> None:

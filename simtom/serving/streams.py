@@ -216,7 +216,7 @@ class _Encoded:
 
     @property
     def need(self) -> int:
-        """What a slice like it needs: its bytes with the encoder's slack (10 %)."""
+        """What a slice like it needs: its bytes with 10 % for the encoder's buffer slack."""
         return int(self.data.data.nbytes * 1.1) + self.data.ends.nbytes + self.times.nbytes
 
 
@@ -307,18 +307,25 @@ class _Producer:
                                             id_suffix=self.suffix)
         return _Encoded(data, source.times[lo:hi])
 
-    def _generate(self, position: Position) -> asyncio.Future[Block] | None:
+    def _generate(self, position: Position) -> asyncio.Future[tuple[Block, int]] | None:
         n = self.stream.engine.next_count(position, self.sizer.next_block())
         if n == 0:
             return None
-        return asyncio.ensure_future(asyncio.to_thread(self._block, position, n))
+        future = asyncio.ensure_future(asyncio.to_thread(self._block, position, n))
+        future.add_done_callback(self._generated)  # its frame counts from when it exists
+        return future
 
-    def _block(self, position: Position, n: int) -> Block:
+    def _generated(self, future: asyncio.Future[tuple[Block, int]]) -> None:
+        if self.task is not None and not future.cancelled() and future.exception() is None:
+            self._hold(future.result()[1])
+
+    def _block(self, position: Position, n: int) -> tuple[Block, int]:
+        """A block and its frame's bytes (with its times and slots)."""
         started = time.perf_counter()
         block = self.stream.engine.block(position, n)
         if self.observe is not None:
             self.observe("generate", time.perf_counter() - started, len(block))
-        return block
+        return block, int(block.frame.estimated_size()) + block.times.nbytes * 2
 
     def _hold(self, delta: int) -> None:
         self.held += delta
@@ -329,19 +336,19 @@ class _Producer:
         generating = self._generate(start)
         try:
             while generating is not None:
-                block = await generating
-                frame_bytes = int(block.frame.estimated_size()) + block.times.nbytes * 2
-                self._hold(frame_bytes)
+                block, frame_bytes = await generating
                 records = len(block)
+                if records:  # (a range that ended on the block before gives an empty one)
+                    self.sizer.observe_frame(records, frame_bytes)
+                    # before any is encoded, a slice's record is at least its frame's bytes
+                    self.sizer.encoded_guess = max(self.sizer.encoded_guess,
+                                                   frame_bytes / records)
                 generating = None if block.last else self._generate(block.end)
                 await self.room.wait()  # the consumer has taken the slice before
                 source = await asyncio.to_thread(self._source, block, start,
                                                  generating is None)
                 start = block.end
                 del block  # the source holds what is still needed of it
-                self.sizer.observe_frame(records, frame_bytes)
-                # before any is encoded, a slice's record is at least its frame's bytes
-                self.sizer.encoded_guess = max(self.sizer.encoded_guess, frame_bytes / records)
                 lo = 0
                 while lo < len(source):
                     if lo:
@@ -361,6 +368,8 @@ class _Producer:
                 generating.cancel()
             raise
         except Exception as exc:  # handed to the consumer, raised there
+            if generating is not None:
+                generating.cancel()
             await self.queue.put(exc)
 
     def __aiter__(self) -> _Producer:
@@ -383,7 +392,7 @@ class _Producer:
     def close(self) -> None:
         if self.task is not None:
             self.task.cancel()
-            self.task = None
+            self.task = None  # (a block generated after this is not counted: see _generated)
         self._hold(-self.held)
 
 
@@ -431,8 +440,10 @@ def open_stream(name: str, config: Mapping[str, Any], *, fmt: str = "sse",
             after = (e + scenario.start_us, k, c)
         else:
             position = engine.arrivals.after(record, position.window + window, slot)
-    return Stream(scenario, engine, fmt, bool(paced), position, resume is not None, after,
-                  memory)
+    stream = Stream(scenario, engine, fmt, bool(paced), position, resume is not None, after,
+                    memory)
+    _ = stream.finished  # here, in the caller's thread (a resumed delivery stream generates)
+    return stream
 
 
 def _nothing_after(stream: Stream) -> bool:
