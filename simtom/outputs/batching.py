@@ -1,16 +1,16 @@
-"""How many records a stream's blocks hold: the generator's or the default unpaced size; paced,
-a couple of wall seconds of records.
+"""How many records a stream's blocks hold at most: the generator's or the default unpaced size;
+paced, a couple of wall seconds of records.
 
-Shared by the async Python streams (``aio``) and the server's byte streams
-(``simtom.serving.streams``), so both cut a scenario into the same blocks.
+The async Python streams (``aio``) use these sizes; the server's byte streams
+(``simtom.serving.streams``) take them as the upper limit and cut smaller blocks to fit their
+memory budget (``simtom.serving.budget``). Block boundaries never change a record's bytes.
 """
 
 from __future__ import annotations
 
 from simtom.engine.engine import Engine
 
-#: Records per block of an unpaced stream: big enough to amortise per-block work, small enough
-#: that a stream holds a few MB (a BNPL record is ~1.3 kB of JSON).
+#: Records per block of an unpaced stream at most: big enough to amortise per-block work.
 UNPACED_BATCH = 16_384
 #: A paced stream's blocks cover about this many wall seconds (at least MIN_PACED_BATCH records).
 PACED_BLOCK_SECONDS = 2.0
