@@ -18,7 +18,7 @@ One registry per app (tests build many apps in one process), with the process co
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -77,9 +77,4 @@ class Metrics:
         return generate_latest(self.registry)
 
 
-def total_held(streams: Iterable[object]) -> float:
-    """The held bytes of the given streams' stats (objects with a ``held`` attribute)."""
-    return float(sum(getattr(s, "held", 0) for s in streams))
-
-
-__all__ = ["Metrics", "total_held"]
+__all__ = ["Metrics"]

@@ -50,11 +50,12 @@ def encoder() -> None:
 
 
 def _cached(group: str) -> bool:
-    """True when the group's kernels are in the Numba cache already (or caching is off)."""
+    """True when the group's main kernel is in the Numba cache already."""
     try:
         from simtom_kernels import jsonl
 
-        index = jsonl.encode._cache._cache_file._index_path  # numba's cache layout
+        kernel = {"encoder": jsonl.encode}[group]
+        index = kernel._cache._cache_file._index_path  # numba's cache layout
     except Exception:
         return False
     return os.path.exists(index)

@@ -49,7 +49,7 @@ from simtom.serving.budget import (
     parse_bytes,
 )
 from simtom.serving.deadline import TRANSPORT, SendWatch, transport_of
-from simtom.serving.metrics import Metrics, total_held
+from simtom.serving.metrics import Metrics
 from simtom.serving.openapi import document
 from simtom.serving.streams import HEARTBEAT, Stream, StreamStats, fingerprint, open_stream
 from simtom.spec import drift as drift_
@@ -305,7 +305,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     numbers = [0]  # streams opened so far: each stream's number in the logs
     ready = threading.Event()
     open_streams: set[StreamStats] = set()
-    metrics = Metrics(held=lambda: total_held(list(open_streams)),
+    metrics = Metrics(held=lambda: float(sum(s.held for s in list(open_streams))),
                       reserved=lambda: float(memory.reserved))
 
     async def health(request: Request) -> Response:

@@ -73,17 +73,12 @@ class StreamStats:
     #: Told of each block generated and slice encoded: (stage, seconds, records), from the
     #: worker thread that did it.
     observe: Callable[[str, float, int], None] | None = None
-    #: The most the pipeline held, once it has ended.
-    peak_seen: int = 0
+    #: The most the pipeline held (set when it ends).
+    peak: int = 0
 
     @property
     def held(self) -> int:
         return 0 if self.producer is None else self.producer.held
-
-    @property
-    def peak(self) -> int:
-        return self.peak_seen if self.producer is None else max(self.peak_seen,
-                                                                self.producer.peak)
 
 
 @dataclass(frozen=True)
@@ -181,7 +176,7 @@ class Stream:
                     stats.bytes += len(data)
                     yield data
         finally:
-            stats.peak_seen = producer.peak
+            stats.peak = producer.peak
             producer.close()
             stats.producer = None
 
