@@ -13,10 +13,11 @@ import math
 import numpy as np
 import polars as pl
 import pytest
-from simtom_kernels.bnpl import LOOKBACK
+from simtom_kernels import customers as C
 
 import simtom
 from simtom.bnpl import model as M
+from simtom.bnpl import population
 from simtom.bnpl.generator import COLUMNS, solve_intercept
 
 N = 200_000
@@ -184,16 +185,68 @@ def test_the_intercept_solver_hits_the_rate_from_any_start(rate, guess):
     assert abs(mean - rate) <= 1e-12 * rate + 1e-16
 
 
-def test_repeat_customer_rate(df):
-    seen_before = df["customer_id"].is_first_distinct().not_()
-    k = np.arange(N)
-    expected = 0.7 * (1 - np.exp(-k / LOOKBACK))
-    expected[0] = 0.0
-    mean = expected.mean()
-    tol = Z * math.sqrt((expected * (1 - expected)).sum()) / N
-    assert abs(seen_before.mean() - mean) <= tol
+def test_repeat_customer_rate_is_the_steady_state_share_of_returning_customers():
+    """A purchase is by a returning customer when the customer bought before, in the stream or
+    before it (customers exist before a stream starts). Records are drawn at random from the
+    first 10^9; a purchase's customer is another purchase's with probability about 1e-5, so
+    they are close to independent draws and the tolerance is binomial."""
+    rng = np.random.default_rng(5)
+    ks = np.sort(rng.integers(0, 10**9, 100_000))
+    for rate in (1.0, 100.0):
+        for repeat in (0.3, 0.7, 0.9):
+            previous, _ = population.neighbours(11, ks, rate, repeat)
+            share = float(np.mean(previous != C.NONE))
+            tol = Z * math.sqrt(repeat * (1 - repeat) / len(ks))
+            assert abs(share - repeat) <= tol, (rate, repeat, share)
+
+
+def test_the_first_records_are_as_returning_as_later_ones():
+    """No ramp: the stream's first purchases are mostly by customers who bought before it
+    (their earlier purchases have negative record numbers)."""
+    ks = np.arange(0, 20_000)
+    previous, _ = population.neighbours(11, ks, 1.0)
+    assert abs(np.mean(previous != C.NONE) - 0.7) <= Z * math.sqrt(0.21 / 20_000) * 3
+    assert np.mean(previous[previous != C.NONE] < 0) > 0.9
+
+
+@pytest.mark.parametrize("rate", [1.0, 100.0, 2000 / 86_400])
+def test_a_customer_buys_every_few_weeks_in_simulated_time_whatever_the_rate(rate):
+    """The gap between a customer's consecutive purchases, in simulated days (records / rate),
+    has the same law at any rate: a median of one to three weeks, heavy-tailed (a tenth of gaps
+    over a month). Records at random from 10^9 (see above); the tolerances are wide against the
+    sampling error of a median of 50,000 (about 1 %) and narrow against the old model's minutes."""
+    rng = np.random.default_rng(8)
+    ks = np.sort(rng.integers(0, 10**9, 70_000))
+    _, following = population.neighbours(3, ks, rate)
+    ok = following != C.NONE
+    days = (following[ok] - ks[ok]) / rate / 86_400
+    assert 7 <= np.median(days) <= 21, np.median(days)
+    assert np.quantile(days, 0.9) > 30
+    assert np.quantile(days, 0.1) > 1
+
+
+def test_a_year_of_the_calendar_has_customers_returning_after_weeks():
+    """In a date range, measured on the records' own timestamps: the median gap between a
+    customer's consecutive purchases is weeks (not minutes), and some customers buy many times
+    in the year while most buy a few times."""
+    df = simtom.frame("bnpl", start_date="2024-01-01", end_date="2024-12-31",
+                      base_daily_volume=500, seed=4).select("customer_id", "_timestamp")
+    gaps = (df.sort("customer_id", "_timestamp", maintain_order=True)
+            .group_by("customer_id", maintain_order=True)
+            .agg(pl.col("_timestamp").diff().dt.total_seconds().drop_nulls() / 86_400)
+            .explode("_timestamp")["_timestamp"].drop_nulls())
+    assert 7 <= gaps.median() <= 21, gaps.median()
     counts = df["customer_id"].value_counts()["count"]
-    assert counts.max() > 20  # active customers: a long tail of purchase counts
+    assert counts.max() >= 20 and counts.median() <= 3
+
+
+def test_no_drift_stream_has_independent_windows(df):
+    """The variance of 10k-record window means of risk_score is what independent rows give:
+    the ratio to the row variance / 10k is a chi-square of 19 windows over 19 (within 0.3-2.2
+    for a 99.8 % interval), where the old record-count repeat model gave about 8."""
+    windows = df["risk_score"].to_numpy()[: 200_000].reshape(20, 10_000)
+    ratio = windows.mean(axis=1).var(ddof=1) / (windows.var() / 10_000)
+    assert 0.3 <= ratio <= 2.2, ratio
 
 
 def test_max_customers_caps_the_population():

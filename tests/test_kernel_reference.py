@@ -30,6 +30,7 @@ import pytest
 from scipy import stats
 from simtom_kernels import arrivals as A
 from simtom_kernels import bnpl as K
+from simtom_kernels import customers as C
 from simtom_kernels import rng as R
 
 import simtom
@@ -391,6 +392,7 @@ def test_categorical() -> None:
     hand[0, :4] = [0.25, 0.5, 0.75, 1.0]
     hand[1, :4] = [0.0, 0.0, 0.9, 1.0]  # zero-probability leading entries are never drawn
     hand[2, :] = 1.0  # one category
+    hand[:, -1] = (4, 4, 1)  # each row's number of categories, as model._cumulative writes
     base = np_bases(SEED, 31, KEYS)
     out = np.empty(KEYS.size, np.int64)
     for table in (tables, hand):
@@ -666,10 +668,10 @@ def test_uniform_arrivals(start_us: int, period_us: float, first: int) -> None:
 # bnpl.features
 # ---------------------------------------------------------------------------------------------
 
-(STREAM_CHAIN, STREAM_RECORD, STREAM_CUSTOMER, STREAM_PRODUCT, STREAM_DEVICE, STREAM_PAYMENT,
- STREAM_POOL) = range(201, 208)
+(STREAM_RECORD, STREAM_CUSTOMER, STREAM_PRODUCT, STREAM_DEVICE,
+ STREAM_PAYMENT) = range(202, 207)
+STREAM_ROUND, STREAM_LANE = 212, 213
 US_PER_YEAR = 31_557_600_000_000  # 365.25 days
-LOOKBACK = 2000.0
 CREDIT_LIMITS = (500, 1000, 1500, 2500, 5000)
 CREDIT_RISK = (0.1, 0.3, 0.6, 0.9)
 VERIFICATION_RISK = (0.1, 0.5, 0.9)
@@ -734,19 +736,68 @@ def bucket(x: float, thresholds: list[float]) -> int:
     return code
 
 
-def ref_customer_of(seed: int, k: int, repeat_rate: float) -> int:
-    """Follow repeat links back from record k to the record that brought a new customer."""
-    chain = py_stream_key(seed, STREAM_CHAIN)
-    j = k
-    while j > 0:
-        base = py_key_base(chain, j)
-        if py_uniform(base, 0) >= repeat_rate:
+def ref_permute(x: int, n: int, n_bits: int, key: int, forward: bool = True) -> int:
+    """A keyed permutation of [0, n) as documented in ``customers.py``: four steps of an
+    unbalanced Feistel network on n_bits (high half of n_bits // 2 bits), each step XORing one
+    half with hash bits of the other, cycle-walked into [0, n); ``forward=False`` inverts it."""
+    low_bits = n_bits - n_bits // 2
+    masks = ((1 << (n_bits // 2)) - 1, (1 << low_bits) - 1)
+
+    def scramble(v: int) -> int:
+        steps = range(4) if forward else range(3, -1, -1)
+        for i in steps:
+            lo, hi = v & ((1 << low_bits) - 1), v >> low_bits
+            if i % 2 == 0:
+                hi ^= py_bits(key, lo * 4 + i) & masks[0]
+            else:
+                lo ^= py_bits(key, hi * 4 + i) & masks[1]
+            v = (hi << low_bits) | lo
+        return v
+
+    y = scramble(x)
+    while y >= n:
+        y = scramble(y)
+    return y
+
+
+def ref_customer(seed: int, k: int, ip: list[int], fp: list[float], start_us: int
+                 ) -> tuple[int, int, int]:
+    """Record k's customer number, the expected time of its first purchase and of its
+    generation's middle, recomputed from the population's parameters (strata, super-round
+    pattern, rounds, lanes and lifetimes) as ``customers.py`` documents them."""
+    pop = K.I_POP
+    rows = [ip[pop + s * C.POP_ROW: pop + (s + 1) * C.POP_ROW] for s in range(C.STRATA)]
+    codes = ip[pop + C.STRATA * C.POP_ROW: pop + C.STRATA * C.POP_ROW + C.SUPER]
+    positions = ip[pop + C.STRATA * C.POP_ROW + C.SUPER: pop + C.STRATA * C.POP_ROW + 2 * C.SUPER]
+    rho, pos = divmod(k, C.SUPER)
+    s, rank = codes[pos] % C.STRATA, codes[pos] // C.STRATA
+    w, cum_w, k_s, p, n_bits, lane0 = rows[s]
+    ks = rho * w + rank
+    r, place = divmod(ks, k_s)
+
+    def round_key(q: int) -> int:
+        return py_key_base(py_stream_key(seed, STREAM_ROUND), q * C.STRATA + s)
+
+    lane = ref_permute(place, p, n_bits, round_key(r), forward=False)
+    life = fp[K.F_LIFE + s]
+    if life <= 0:
+        return lane0 + lane, start_us, start_us
+    lb = py_key_base(py_stream_key(seed, STREAM_LANE), lane0 + lane)
+    factor = fp[K.F_LIFE + C.STRATA + (py_bits(lb, 0) >> 56)]
+    length = max(1, math.floor(life * factor + 0.5))
+    phase = math.floor(py_uniform(lb, 1) * length)
+    g = (r + phase) // length
+    since = g * length - phase
+    first_k = k
+    for q in range(since, r):  # the generation's first round in which the lane purchases
+        place_q = ref_permute(lane, p, n_bits, round_key(q))
+        if place_q < k_s:
+            rho_q, rem = divmod(q * k_s + place_q, w)
+            first_k = rho_q * C.SUPER + positions[cum_w + rem]
             break
-        back = 1 + math.floor(-math.log(py_uniform(base, 1)) * LOOKBACK)
-        if back > j:
-            break
-        j -= back
-    return j
+    round_us = k_s * (C.SUPER / w) * fp[K.F_PERIOD]
+    return (g * ip[K.I_P_TOTAL] + lane0 + lane, start_us + math.floor(first_k * fp[K.F_PERIOD]),
+            start_us + math.floor((since + 0.5 * length) * round_us))
 
 
 def ref_record(seed: int, k: int, t: int, start_us: int, tables: list[list[float]],
@@ -762,10 +813,7 @@ def ref_record(seed: int, k: int, t: int, start_us: int, tables: list[list[float
     a_concept = fp[K.F_DRIFT_CONCEPT] * shape
 
     # customer
-    cust = ref_customer_of(seed, k, fp[K.F_REPEAT])
-    if ip[K.I_MAX_CUSTOMERS] > 0:
-        cust = math.floor(py_uniform(py_key_base(sk[STREAM_POOL], cust), 0)
-                          * ip[K.I_MAX_CUSTOMERS])
+    cust, anchor, middle = ref_customer(seed, k, ip, fp, start_us)
     cb = py_key_base(sk[STREAM_CUSTOMER], cust)
     z = py_normal(cb, 0)
     hidden = py_normal(cb, 1)
@@ -778,9 +826,8 @@ def ref_record(seed: int, k: int, t: int, start_us: int, tables: list[list[float
     state = py_categorical(cb, 6, tables[K.T_STATE])
     bracket = py_categorical(cb, 7, tables[K.T_AGE])
     ages = fp[K.F_AGE_START:K.F_AGE_START + 6]
-    age_at_start = ages[bracket] + (ages[bracket + 1] - ages[bracket]) * py_uniform(cb, 8)
-    anchor = start_us + int(np.int64(cust * fp[K.F_PERIOD]))
-    birth_us = anchor - int(age_at_start * US_PER_YEAR)
+    age_at_middle = ages[bracket] + (ages[bracket + 1] - ages[bracket]) * py_uniform(cb, 8)
+    birth_us = middle - int(age_at_middle * US_PER_YEAR)
     signup_days = min(py_lognormal(cb, 9, fp[K.F_SIGNUP], fp[K.F_SIGNUP + 1]),
                       fp[K.F_SIGNUP + 2])
     signup_us = anchor - int(signup_days * US_PER_DAY)

@@ -1,9 +1,11 @@
 """The BNPL feature kernel: every field of a BNPL transaction, a block of records at a time.
 
-Record ``k`` draws from key ``k`` of the record stream; a customer's attributes draw from key
-``customer`` of the customer stream, a product's from its product number, a device's and a
-payment method's from (customer, index). So a record depends only on the seed and ``k`` (and its
-event time, for the time-derived fields), and an entity has the same attributes on every row.
+Record ``k`` draws from key ``k`` of the record stream; its customer is the one the population
+gives its place (``customers.py``: customers buy at their own pace in simulated time); a
+customer's attributes draw from key ``customer`` of the customer stream, a product's from its
+product number, a device's and a payment method's from (customer, index). So a record depends
+only on the seed and ``k`` (and its event time, for the time-derived fields), and an entity has
+the same attributes on every row.
 
 The model's figures (shares, thresholds, price shapes) come in as arrays built by
 ``simtom.bnpl.model``; the indices below name their rows and slots.
@@ -18,6 +20,7 @@ import math
 import numba
 import numpy as np
 
+from . import customers as C
 from . import drift as D
 from ._jit import helper, inline, jit, parallel
 from .rng import (
@@ -37,13 +40,11 @@ from .rng import (
 # separate Literal[int](3) specialisation of the helper for every distinct constant.
 i64 = np.int64
 
-STREAM_CHAIN = i64(201)
 STREAM_RECORD = i64(202)
 STREAM_CUSTOMER = i64(203)
 STREAM_PRODUCT = i64(204)
 STREAM_DEVICE = i64(205)
 STREAM_PAYMENT = i64(206)
-STREAM_POOL = i64(207)
 
 # Rows of the cumulative-probability table (each row ends in 1.0 and is padded with 1.0).
 T_CATEGORY = i64(0)
@@ -71,7 +72,7 @@ N_TABLES = i64(50)
 TABLE_WIDTH = i64(64)
 
 # Slots of the float parameter vector.
-F_REPEAT = i64(0)  # repeat_customer_rate
+F_REPEAT = i64(0)  # repeat_customer_rate (informational: the population's lifetimes carry it)
 F_STRESS = i64(1)  # economic_stress_factor
 F_ALPHA = i64(2)  # log-odds intercept of default, calibrated to base_default_rate
 F_CREDIT_T = i64(3)  # 3 descending thresholds on the credit latent (excellent .. poor)
@@ -93,17 +94,20 @@ F_DRIFT_CONCEPT = i64(72)
 F_CONCEPT_ALPHA = i64(73)  # intercept at concept intensity -1, -0.9, ..., 1 (21)
 F_NEW_OFFSET = i64(94)  # the new concept's log-odds = offset + factor × its raw score
 F_NEW_FACTOR = i64(95)
-N_FLOAT_PARAMS = i64(96)
+F_LIFE = i64(96)  # the population's lifetimes (customers.LIFE_SIZE slots)
+N_FLOAT_PARAMS = i64(96 + C.LIFE_SIZE)
 CONCEPT_GRID = 21
 
 # Slots of the integer parameter vector.
-I_MAX_CUSTOMERS = i64(0)  # 0 = no cap
+I_MAX_CUSTOMERS = i64(0)  # 0 = no cap (informational: the population's lanes carry it)
 I_PRODUCT_OFFSET = i64(1)  # first product number of each category (5)
 I_PRODUCT_COUNT = i64(6)  # products in each category (5)
 I_DRIFT_KIND = i64(11)  # drift.NONE, LINEAR, ...
 I_DRIFT_T0 = i64(12)  # when drift starts, µs
 I_INTERNALS = i64(13)  # 1: also write the internal rows X_OBSERVED and X_NEW (calibration)
-N_INT_PARAMS = i64(14)
+I_P_TOTAL = i64(14)  # the population: lanes in all, then customers.POP_ROW slots per stratum
+I_POP = i64(15)
+N_INT_PARAMS = i64(15 + C.POP_SIZE)
 
 # Output rows: categorical codes (uint8).
 C_AGE = i64(0)
@@ -158,8 +162,6 @@ N_FLAGS = i64(3)
 
 US_PER_DAY = i64(86_400_000_000)
 US_PER_YEAR = i64(31_557_600_000_000)  # 365.25 days
-#: Mean distance, in records, from a repeat purchase back to the one it repeats.
-LOOKBACK = 2_000.0
 CREDIT_LIMITS = (500, 1000, 1500, 2500, 5000)
 # Concept drift's new score: what drives default in the new concept (observed fields, but not
 # the ones the old score uses): age bracket, product category, provider and loan length.
@@ -210,36 +212,6 @@ def bucket(x, fp, first, count):  # type: ignore[no-untyped-def]
     return code
 
 
-@inline
-def customer_of(k, first, roots, chain_key, repeat_rate):  # type: ignore[no-untyped-def]
-    """The record that brought record k's customer: follow repeat links back to a new customer.
-
-    Record j is new with probability 1 - repeat_rate (record 0 always is); otherwise it repeats
-    the customer of an earlier record, ``1 + floor(Exp * LOOKBACK)`` records back (when that
-    reaches before record 0, j is new after all: record k repeats with probability
-    ``repeat_rate * (1 - exp(-k / LOOKBACK))``, which is ``repeat_rate`` after a short warm-up).
-    Choosing a record, not a customer, makes a customer's chance grow with its purchases: each
-    record is repeated by ``repeat_rate`` later ones on average, so a customer's purchase count is
-    the total progeny of a subcritical branching process (mean 1 / (1 - repeat_rate), a long
-    tail) and the population looks the same at record 10^3 as at 10^9.
-
-    ``roots`` memoises the answer for records ``first ..`` already done in this call, so a chain
-    usually stops after one hop; the answer is the same either way.
-    """
-    j = k
-    while j > 0:
-        if j < k and j >= first:
-            return roots[j - first]
-        base = key_base(chain_key, j)
-        if uniform(base, i64(0)) >= repeat_rate:
-            break
-        back = 1 + np.int64(math.floor(-math.log(uniform(base, i64(1))) * LOOKBACK))
-        if back > j:
-            break  # nothing that far back: a new customer (so early records repeat less)
-        j = j - back
-    return j
-
-
 # Customer memo: one row of integers and one of floats per cached customer.
 M_TAG = i64(0)
 M_CREDIT = i64(1)
@@ -251,16 +223,12 @@ M_BIRTH = i64(6)
 M_SIGNUP = i64(7)
 M_N_DEVICES = i64(8)
 M_N_PAYMENT = i64(9)
-M_DEVICE_TYPE = i64(10)  # + device index - 1 (2 slots)
-M_DEVICE_OS = i64(12)  # (2 slots)
-M_DEVICE_SEEN = i64(14)  # (2 slots)
-M_PROVIDER = i64(16)  # + payment index - 1 (3 slots)
-M_LIMIT = i64(19)  # (3 slots)
-N_MEMO_INTS = i64(22)
+N_MEMO_INTS = i64(10)
 MF_Z = i64(0)
 MF_HIDDEN = i64(1)
 MF_INCOME = i64(2)
-N_MEMO_FLOATS = i64(3)
+MF_DEVICE_DRIFT = i64(3)  # covariate drift's intensity when the customer arrived
+N_MEMO_FLOATS = i64(4)
 
 # Product memo.
 P_TAG = i64(0)
@@ -271,9 +239,18 @@ N_PRODUCT_INTS = i64(4)
 
 
 @helper
-def fill_customer(cust, mi, mf, customer_key, device_key, payment_key, start_us, tables,
+def fill_customer(cust, anchor, middle, mi, mf, customer_key, device_key, payment_key, tables,
                   fp, ip):  # type: ignore[no-untyped-def]
-    """Compute customer ``cust``'s attributes, devices and payment methods into memo rows."""
+    """Compute customer ``cust``'s attributes into memo rows (its devices and payment methods
+    are functions of (customer, index), made where a record uses one: see ``device_of`` and
+    ``payment_of``; a customer seldom makes two records of one block).
+
+    ``anchor`` is the expected time of the customer's first purchase (its signup comes before
+    it, and covariate drift reaches its devices from then), ``middle`` the expected middle of
+    its life with the lender: the age drawn from the brackets' shares is the age then,
+    so the ages of the customers who buy at any time follow the shares (a customer ages over a
+    life of months to years, on both sides of the draw).
+    """
     cb = key_base(customer_key, cust)
     z = normal(cb, i64(0))  # latent creditworthiness
     mf[MF_Z] = z
@@ -289,12 +266,11 @@ def fill_customer(cust, mi, mf, customer_key, device_key, payment_key, start_us,
     age_bracket = categorical(cb, i64(7), tables, T_AGE)
     young = fp[F_AGE_START + age_bracket]
     old = fp[F_AGE_START + age_bracket + 1]
-    age_at_start = young + (old - young) * uniform(cb, i64(8))
-    # The customer's dates hang on an anchor: the expected time of the record that brought the
-    # customer (a pure function of its number), so a customer who arrives in year five is as
-    # new, and as young, as one in week one; the population does not age with the stream.
-    anchor = start_us + np.int64(cust * fp[F_PERIOD])
-    mi[M_BIRTH] = anchor - np.int64(age_at_start * US_PER_YEAR)
+    age_at_middle = young + (old - young) * uniform(cb, i64(8))
+    # The customer's dates hang on its generation's expected times (pure functions of its
+    # number), so a customer who arrives in year five is as new, and as young, as one in week
+    # one; the population does not age with the stream.
+    mi[M_BIRTH] = middle - np.int64(age_at_middle * US_PER_YEAR)
     signup_days = min(lognormal(cb, i64(9), fp[F_SIGNUP], fp[F_SIGNUP + 1]), fp[F_SIGNUP + 2])
     signup_us = anchor - np.int64(signup_days * US_PER_DAY)
     mi[M_SIGNUP] = signup_us
@@ -304,27 +280,33 @@ def fill_customer(cust, mi, mf, customer_key, device_key, payment_key, start_us,
     if fp[F_DRIFT_COVARIATE] != 0.0:
         a_device = fp[F_DRIFT_COVARIATE] * D.realised(ip[I_DRIFT_KIND], anchor, ip[I_DRIFT_T0],
                                                       fp[F_DRIFT_SCALE], uniform(cb, i64(12)))
-    n_devices = 1 + categorical(cb, i64(10), tables, T_N_DEVICES)
-    n_payment = 1 + categorical(cb, i64(11), tables, T_N_PAYMENT)
-    mi[M_N_DEVICES] = n_devices
-    mi[M_N_PAYMENT] = n_payment
-    for d in range(n_devices):
-        db = key_base(device_key, cust * 4 + d + 1)
-        device_type = drifted(db, i64(0), tables, T_DEVICE_TYPE, T_DEVICE_DRIFT,
-                              T_DEVICE_DRIFT + 1, a_device)
-        mi[M_DEVICE_TYPE + d] = device_type
-        mi[M_DEVICE_OS + d] = categorical(db, i64(1), tables, T_OS + device_type)
-        seen = signup_us
-        if d == 1:
-            seen += np.int64(lognormal(db, i64(2), fp[F_DEVICE2], fp[F_DEVICE2 + 1]) * US_PER_DAY)
-        mi[M_DEVICE_SEEN + d] = seen
-    for m in range(n_payment):
-        pb = key_base(payment_key, cust * 4 + m + 1)
-        mi[M_PROVIDER + m] = categorical(pb, i64(0), tables, T_PROVIDER)
-        limit_code = bucket(0.7 * z + 0.714142842854285 * normal(pb, i64(1)), fp, F_LIMIT_T,
-                            i64(4))
-        mi[M_LIMIT + m] = CREDIT_LIMITS[4 - limit_code]
+    mf[MF_DEVICE_DRIFT] = a_device
+    mi[M_N_DEVICES] = 1 + categorical(cb, i64(10), tables, T_N_DEVICES)
+    mi[M_N_PAYMENT] = 1 + categorical(cb, i64(11), tables, T_N_PAYMENT)
     mi[M_TAG] = cust
+
+
+@inline
+def device_of(cust, d, signup_us, a_device, device_key, tables,
+              fp):  # type: ignore[no-untyped-def]
+    """Device ``d`` (0 or 1) of customer ``cust``: (type, os, first seen)."""
+    db = key_base(device_key, cust * 4 + d + 1)
+    device_type = drifted(db, i64(0), tables, T_DEVICE_TYPE, T_DEVICE_DRIFT, T_DEVICE_DRIFT + 1,
+                          a_device)
+    device_os = categorical(db, i64(1), tables, T_OS + device_type)
+    seen = signup_us
+    if d == 1:
+        seen += np.int64(lognormal(db, i64(2), fp[F_DEVICE2], fp[F_DEVICE2 + 1]) * US_PER_DAY)
+    return device_type, device_os, seen
+
+
+@inline
+def payment_of(cust, m, z, payment_key, tables, fp):  # type: ignore[no-untyped-def]
+    """Payment method ``m`` (0, 1 or 2) of customer ``cust``: (provider, credit limit)."""
+    pb = key_base(payment_key, cust * 4 + m + 1)
+    provider = categorical(pb, i64(0), tables, T_PROVIDER)
+    limit_code = bucket(0.7 * z + 0.714142842854285 * normal(pb, i64(1)), fp, F_LIMIT_T, i64(4))
+    return provider, CREDIT_LIMITS[4 - limit_code]
 
 
 @helper
@@ -359,23 +341,21 @@ def fill_range(seed, first, times, start_us, tables, fp, ip, codes, ints, floats
     call (a cache of pure functions: the output is the same with or without it). Serial and
     chunked runs share this one compiled function.
     """
-    chain_key = stream_key(seed, STREAM_CHAIN)
     record_key = stream_key(seed, STREAM_RECORD)
     customer_key = stream_key(seed, STREAM_CUSTOMER)
     product_key = stream_key(seed, STREAM_PRODUCT)
     device_key = stream_key(seed, STREAM_DEVICE)
     payment_key = stream_key(seed, STREAM_PAYMENT)
-    pool_key = stream_key(seed, STREAM_POOL)
     drift_key = stream_key(seed, D.STREAM_DRIFT)
     drift_kind = ip[I_DRIFT_KIND]
     drift_t0 = ip[I_DRIFT_T0]
     drift_scale = fp[F_DRIFT_SCALE]
     internals = ip[I_INTERNALS] != 0
-    repeat_rate = fp[F_REPEAT]
     stress = fp[F_STRESS]
-    max_customers = ip[I_MAX_CUSTOMERS]
     n = hi - lo
-    roots = np.empty(n, np.int64)
+    round_key = C.round_stream(seed)
+    lane_key = C.lane_stream(seed)
+    period = fp[F_PERIOD]
     size = 16
     while size < n and size < 4096:
         size *= 2
@@ -396,16 +376,26 @@ def fill_range(seed, first, times, start_us, tables, fp, ip, codes, ints, floats
         a_prior = fp[F_DRIFT_PRIOR] * shape
         a_concept = fp[F_DRIFT_CONCEPT] * shape
 
-        # --- customer: a pure function of (seed, customer number) ---------------------------
-        root = customer_of(k, first + lo, roots, chain_key, repeat_rate)
-        roots[r - lo] = root
-        cust = root
-        if max_customers > 0:
-            cust = np.int64(math.floor(uniform(key_base(pool_key, root), i64(0)) * max_customers))
+        # --- customer: the lane and generation record k's place gives (customers.py); its
+        # attributes a pure function of (seed, customer number) ------------------------------
+        s, rnd, lane, g, since, life = C.customer_of(k, round_key, lane_key, ip, I_POP, fp,
+                                                     F_LIFE)
+        prow = I_POP + s * C.POP_ROW
+        cust = C.customer_number(s, lane, g, ip, I_POP)
         slot = cust & mask
         if memo_i[slot, M_TAG] != cust:
-            fill_customer(cust, memo_i[slot], memo_f[slot], customer_key, device_key,
-                          payment_key, start_us, tables, fp, ip)
+            # the expected times of the customer's first purchase and of its generation's
+            # middle (no generations: the start, for both)
+            if since == C.FOREVER:
+                anchor = start_us
+                middle = start_us
+            else:
+                first_k = C.first_purchase(s, rnd, lane, since, k, round_key, ip, I_POP)
+                anchor = start_us + np.int64(math.floor(first_k * period))
+                round_us = ip[prow + C.POP_K] * (C.SUPER / ip[prow + C.POP_W]) * period
+                middle = start_us + np.int64(math.floor((since + 0.5 * life) * round_us))
+            fill_customer(cust, anchor, middle, memo_i[slot], memo_f[slot], customer_key,
+                          device_key, payment_key, tables, fp, ip)
         z = memo_f[slot, MF_Z]
         hidden = memo_f[slot, MF_HIDDEN]
         income_latent = memo_f[slot, MF_INCOME]
@@ -433,15 +423,18 @@ def fill_range(seed, first, times, start_us, tables, fp, ip, codes, ints, floats
         device = 1
         if memo_i[slot, M_N_DEVICES] == 2 and uniform(rb, i64(0)) < 0.35:
             device = 2
-        codes[C_DEVICE_TYPE, r] = memo_i[slot, M_DEVICE_TYPE + device - 1]
-        codes[C_DEVICE_OS, r] = memo_i[slot, M_DEVICE_OS + device - 1]
-        trusted = t - memo_i[slot, M_DEVICE_SEEN + device - 1] > 30 * US_PER_DAY
+        device_type, device_os, seen = device_of(cust, device - 1, signup_us,
+                                                 memo_f[slot, MF_DEVICE_DRIFT], device_key,
+                                                 tables, fp)
+        codes[C_DEVICE_TYPE, r] = device_type
+        codes[C_DEVICE_OS, r] = device_os
+        trusted = t - seen > 30 * US_PER_DAY
         flags[B_TRUSTED, r] = trusted
         ints[I_DEVICE, r] = device
 
         payment = 1 + np.int64(math.floor(uniform(rb, i64(1)) * memo_i[slot, M_N_PAYMENT]))
-        codes[C_PROVIDER, r] = memo_i[slot, M_PROVIDER + payment - 1]
-        credit_limit = memo_i[slot, M_LIMIT + payment - 1]
+        provider, credit_limit = payment_of(cust, payment - 1, z, payment_key, tables, fp)
+        codes[C_PROVIDER, r] = provider
         ints[I_PAYMENT, r] = payment
         ints[I_CREDIT_LIMIT, r] = credit_limit
 

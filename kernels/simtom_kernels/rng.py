@@ -134,36 +134,38 @@ def exponential(base: np.uint64, draw: np.int64) -> float:
     return -math.log(uniform(base, draw))
 
 
-@helper
+@inline
 def lognormal(base: np.uint64, draw: np.int64, mu: float, sigma: float) -> float:
     return math.exp(mu + sigma * normal(base, draw))
 
 
-@helper
+@inline
 def categorical(base: np.uint64, draw: np.int64, table: np.ndarray, row: np.int64) -> np.int64:
     """Index i with probability table[row, i] - table[row, i-1].
 
-    Each row of ``table`` is cumulative and ends (and is padded) with 1.0. Taking the 2-D table
-    and a row number, rather than a row view, spares a reference-counted view per draw.
+    Each row of ``table`` is cumulative, non-decreasing, ends (and is padded) with 1.0, and
+    holds its number of categories in its last slot (``simtom.bnpl.model``), so the index is how
+    many of its first ``categories - 1`` entries are at or below u. Taking the 2-D table and a
+    row number, rather than a row view, spares a reference-counted view per draw.
     """
     u = uniform(base, draw)
+    # counted without a branch: a search loop mispredicts its exit about once per draw
     i = 0
-    last = table.shape[1] - 1
-    while i < last and u >= table[row, i]:
-        i += 1
+    for j in range(np.int64(table[row, table.shape[1] - 1]) - 1):
+        i += u >= table[row, j]
     return i
 
 
-@helper
+@inline
 def categorical_mixed(base: np.uint64, draw: np.int64, table: np.ndarray, row: np.int64,
                       other: np.int64, w: float) -> np.int64:
     """Like ``categorical``, from the mixture ``(1 - w) × row + w × other`` of two rows
-    (``0 <= w <= 1``): the mixed row's cumulative is the mixture of the cumulatives."""
+    (``0 <= w <= 1``, the same categories): the mixed row's cumulative is the mixture of the
+    cumulatives."""
     u = uniform(base, draw)
     i = 0
-    last = table.shape[1] - 1
-    while i < last and u >= (1.0 - w) * table[row, i] + w * table[other, i]:
-        i += 1
+    for j in range(np.int64(table[row, table.shape[1] - 1]) - 1):
+        i += u >= (1.0 - w) * table[row, j] + w * table[other, j]
     return i
 
 

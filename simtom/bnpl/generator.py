@@ -21,6 +21,7 @@ import pyarrow as pa
 from simtom_kernels import bnpl as K
 
 from simtom.bnpl import model as M
+from simtom.bnpl import population
 from simtom.engine._constants import constant_strings
 from simtom.engine.generator import BlockGenerator
 from simtom.spec import drift as drift_
@@ -155,9 +156,13 @@ class BNPLBlocks(BlockGenerator):
         weights = tuple(w for _, w in o["risk_scenario_weights"])
         ip = M.int_params(max_customers=o["max_customers"], max_products=o["max_products"])
         period_us = 1e6 / scenario.simulated_rate
+        population.write_ints(ip, scenario.simulated_rate, o["repeat_customer_rate"],
+                              o["max_customers"])
         alpha = calibrate(weights, o["base_default_rate"], tuple(ip.tolist()), period_us)
         fp = M.float_params(repeat_rate=o["repeat_customer_rate"],
                             stress=o["economic_stress_factor"], alpha=alpha, period_us=period_us)
+        population.write_floats(fp, scenario.simulated_rate, o["repeat_customer_rate"],
+                                o["max_customers"])
         plan = drift_.plan(scenario, self)
         if plan.active:
             if plan.on("concept"):

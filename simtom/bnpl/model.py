@@ -121,10 +121,14 @@ DEVICE2_DAYS = (120.0, 1.0)  # second device first seen after signup: median, si
 
 
 def _cumulative(shares: Sequence[float]) -> np.ndarray:
+    """A row of the cumulative-probability table: the cumulative shares, padded with 1.0, and in
+    the last slot the number of categories (a draw below 1 never reaches it, so it changes no
+    draw; it only lets ``rng.categorical`` stop counting where the padding starts)."""
     row = np.ones(K.TABLE_WIDTH)
     total = float(sum(shares))
     row[: len(shares)] = np.cumsum(np.asarray(shares, dtype=np.float64) / total)
     row[len(shares) - 1 :] = 1.0
+    row[-1] = float(len(shares))
     return row
 
 
