@@ -155,18 +155,30 @@ def test_covariate_drift_moves_the_mixes_and_levels(plain: pl.DataFrame) -> None
     got = [(post["risk_scenario"] == name).mean() for name in M.RISK_SCENARIO]
     for p, q in zip(marginal, got):
         assert abs(p - q) < share_tolerance(p, len(post)), (marginal, got)
-    # device mix: through new customers, whose devices follow the mix at the expected time of
-    # their first purchase (record k's is k seconds in; 2,000 records past the change point are
-    # nine standard deviations of the Poisson count there)
-    previous, _ = population.neighbours(8, df["_record_id"].to_numpy(), 1.0)
-    new = df.filter(pl.Series(previous == C.NONE) & (pl.col("_record_id") >= N // 2 + 2_000))
-    p_mobile = mixed(M.DEVICE_TYPE_SHARES, M.DEVICE_DRIFT_SHARES, s)[0]
-    first_device = new.filter(pl.col("device_id").str.ends_with("_device_1"))
-    assert len(first_device) > 5_000
-    assert abs((first_device["device_type"] == "mobile").mean() - p_mobile) < share_tolerance(
-        p_mobile, len(first_device))
     # and the plain run's customers, labels' randomness and ids stay where they were
     assert changed(df.drop("_drift"), plain) <= COVARIATE_FIELDS
+
+
+def test_covariate_drift_reaches_devices_through_new_customers() -> None:
+    """A customer's devices follow the device mix of when it joined the lender (the expected
+    start of its generation, within a few rounds of its first purchase), so over a long span
+    (100k records at 0.002/s: 579 days, the change point at half) the first purchases more than
+    120 days after the change point have the drifted mix, and those before it the plain one.
+    Devices are customers' own draws: binomial tolerances (share_tolerance)."""
+    s = 0.6
+    df = simtom.frame("bnpl", n=100_000, seed=8, rate_per_second=0.002, drift_type="sudden",
+                      drift_strength=s, drift_targets=["covariate"], drift_column=True)
+    previous, _ = population.neighbours(8, df["_record_id"].to_numpy(), 0.002)
+    onset = df.filter(pl.col("_drift") > 0)["_timestamp"].min()
+    first = df.filter(pl.Series(previous == C.NONE)
+                      & pl.col("device_id").str.ends_with("_device_1"))
+    late = first.filter(pl.col("_timestamp") > onset + dt.timedelta(days=120))
+    early = first.filter(pl.col("_timestamp") < onset)
+    assert len(late) > 5_000 and len(early) > 5_000
+    for part, a in ((late, s), (early, 0.0)):
+        p_mobile = mixed(M.DEVICE_TYPE_SHARES, M.DEVICE_DRIFT_SHARES, a)[0]
+        got = (part["device_type"] == "mobile").mean()
+        assert abs(got - p_mobile) < share_tolerance(p_mobile, len(part)), (a, got)
 
 
 def plain_probabilities(scenario: simtom.Scenario, n: int) -> np.ndarray:

@@ -762,16 +762,15 @@ def ref_permute(x: int, n: int, n_bits: int, key: int, forward: bool = True) -> 
 
 def ref_customer(seed: int, k: int, ip: list[int], fp: list[float], start_us: int
                  ) -> tuple[int, int, int]:
-    """Record k's customer number, the expected time of its first purchase and of its
-    generation's middle, recomputed from the population's parameters (strata, super-round
+    """Record k's customer number and the expected times of its generation's first round and
+    middle, recomputed from the population's parameters (strata, super-round
     pattern, rounds, lanes and lifetimes) as ``customers.py`` documents them."""
     pop = K.I_POP
     rows = [ip[pop + s * C.POP_ROW: pop + (s + 1) * C.POP_ROW] for s in range(C.STRATA)]
     codes = ip[pop + C.STRATA * C.POP_ROW: pop + C.STRATA * C.POP_ROW + C.SUPER]
-    positions = ip[pop + C.STRATA * C.POP_ROW + C.SUPER: pop + C.STRATA * C.POP_ROW + 2 * C.SUPER]
     rho, pos = divmod(k, C.SUPER)
     s, rank = codes[pos] % C.STRATA, codes[pos] // C.STRATA
-    w, cum_w, k_s, p, n_bits, lane0 = rows[s]
+    w, _, k_s, p, n_bits, lane0 = rows[s]
     ks = rho * w + rank
     r, place = divmod(ks, k_s)
 
@@ -788,15 +787,8 @@ def ref_customer(seed: int, k: int, ip: list[int], fp: list[float], start_us: in
     phase = math.floor(py_uniform(lb, 1) * length)
     g = (r + phase) // length
     since = g * length - phase
-    first_k = k
-    for q in range(since, r):  # the generation's first round in which the lane purchases
-        place_q = ref_permute(lane, p, n_bits, round_key(q))
-        if place_q < k_s:
-            rho_q, rem = divmod(q * k_s + place_q, w)
-            first_k = rho_q * C.SUPER + positions[cum_w + rem]
-            break
     round_us = k_s * (C.SUPER / w) * fp[K.F_PERIOD]
-    return (g * ip[K.I_P_TOTAL] + lane0 + lane, start_us + math.floor(first_k * fp[K.F_PERIOD]),
+    return (g * ip[K.I_P_TOTAL] + lane0 + lane, start_us + math.floor(since * round_us),
             start_us + math.floor((since + 0.5 * length) * round_us))
 
 

@@ -239,30 +239,31 @@ N_PRODUCT_INTS = i64(4)
 
 
 @helper
-def fill_customer(cust, anchor, middle, mi, mf, customer_key, device_key, payment_key, tables,
-                  fp, ip):  # type: ignore[no-untyped-def]
-    """Compute customer ``cust``'s attributes into memo rows (its devices and payment methods
-    are functions of (customer, index), made where a record uses one: see ``device_of`` and
-    ``payment_of``; a customer seldom makes two records of one block).
+def fill_customer(cust, anchor, middle, memo_i, memo_f, slot, customer_key, tables, fp,
+                  ip):  # type: ignore[no-untyped-def]
+    """Compute customer ``cust``'s attributes into row ``slot`` of the memo (the arrays and a
+    row number, not row views: a view is a reference count each way per call). Its devices and
+    payment methods are functions of (customer, index), made where a record uses one: see
+    ``device_of`` and ``payment_of``; a customer seldom makes two records of one block.
 
-    ``anchor`` is the expected time of the customer's first purchase (its signup comes before
-    it, and covariate drift reaches its devices from then), ``middle`` the expected middle of
-    its life with the lender: the age drawn from the brackets' shares is the age then,
-    so the ages of the customers who buy at any time follow the shares (a customer ages over a
-    life of months to years, on both sides of the draw).
+    ``anchor`` is the expected time the customer joined the lender, its generation's first
+    round (its signup comes before it, and covariate drift reaches its devices from then);
+    ``middle`` the expected middle of its life with the lender: the age drawn from the
+    brackets' shares is the age then, so the ages of the customers who buy at any time follow
+    the shares (a customer ages over a life of months to years, on both sides of the draw).
     """
     cb = key_base(customer_key, cust)
     z = normal(cb, i64(0))  # latent creditworthiness
-    mf[MF_Z] = z
-    mf[MF_HIDDEN] = normal(cb, i64(1))  # unobserved default propensity
-    mi[M_CREDIT] = bucket(0.8 * z + 0.6 * normal(cb, i64(2)), fp, F_CREDIT_T, i64(3))
+    memo_f[slot, MF_Z] = z
+    memo_f[slot, MF_HIDDEN] = normal(cb, i64(1))  # unobserved default propensity
+    memo_i[slot, M_CREDIT] = bucket(0.8 * z + 0.6 * normal(cb, i64(2)), fp, F_CREDIT_T, i64(3))
     income_latent = 0.6 * z + 0.8 * normal(cb, i64(3))
-    mf[MF_INCOME] = income_latent
-    mi[M_INCOME] = 4 - bucket(income_latent, fp, F_INCOME_T, i64(4))
-    mi[M_VERIFICATION] = bucket(0.4 * z + 0.9165151389911680 * normal(cb, i64(4)), fp,
-                                F_VERIFY_T, i64(2))
-    mi[M_ADDRESS] = categorical(cb, i64(5), tables, T_ADDRESS)
-    mi[M_STATE] = categorical(cb, i64(6), tables, T_STATE)
+    memo_f[slot, MF_INCOME] = income_latent
+    memo_i[slot, M_INCOME] = 4 - bucket(income_latent, fp, F_INCOME_T, i64(4))
+    memo_i[slot, M_VERIFICATION] = bucket(0.4 * z + 0.9165151389911680 * normal(cb, i64(4)),
+                                          fp, F_VERIFY_T, i64(2))
+    memo_i[slot, M_ADDRESS] = categorical(cb, i64(5), tables, T_ADDRESS)
+    memo_i[slot, M_STATE] = categorical(cb, i64(6), tables, T_STATE)
     age_bracket = categorical(cb, i64(7), tables, T_AGE)
     young = fp[F_AGE_START + age_bracket]
     old = fp[F_AGE_START + age_bracket + 1]
@@ -270,20 +271,20 @@ def fill_customer(cust, anchor, middle, mi, mf, customer_key, device_key, paymen
     # The customer's dates hang on its generation's expected times (pure functions of its
     # number), so a customer who arrives in year five is as new, and as young, as one in week
     # one; the population does not age with the stream.
-    mi[M_BIRTH] = middle - np.int64(age_at_middle * US_PER_YEAR)
+    memo_i[slot, M_BIRTH] = middle - np.int64(age_at_middle * US_PER_YEAR)
     signup_days = min(lognormal(cb, i64(9), fp[F_SIGNUP], fp[F_SIGNUP + 1]), fp[F_SIGNUP + 2])
     signup_us = anchor - np.int64(signup_days * US_PER_DAY)
-    mi[M_SIGNUP] = signup_us
+    memo_i[slot, M_SIGNUP] = signup_us
     # covariate drift reaches devices through new customers: a customer's devices follow the
     # device mix of the time the customer arrived (entities keep their attributes)
     a_device = 0.0
     if fp[F_DRIFT_COVARIATE] != 0.0:
         a_device = fp[F_DRIFT_COVARIATE] * D.realised(ip[I_DRIFT_KIND], anchor, ip[I_DRIFT_T0],
                                                       fp[F_DRIFT_SCALE], uniform(cb, i64(12)))
-    mf[MF_DEVICE_DRIFT] = a_device
-    mi[M_N_DEVICES] = 1 + categorical(cb, i64(10), tables, T_N_DEVICES)
-    mi[M_N_PAYMENT] = 1 + categorical(cb, i64(11), tables, T_N_PAYMENT)
-    mi[M_TAG] = cust
+    memo_f[slot, MF_DEVICE_DRIFT] = a_device
+    memo_i[slot, M_N_DEVICES] = 1 + categorical(cb, i64(10), tables, T_N_DEVICES)
+    memo_i[slot, M_N_PAYMENT] = 1 + categorical(cb, i64(11), tables, T_N_PAYMENT)
+    memo_i[slot, M_TAG] = cust
 
 
 @inline
@@ -378,24 +379,24 @@ def fill_range(seed, first, times, start_us, tables, fp, ip, codes, ints, floats
 
         # --- customer: the lane and generation record k's place gives (customers.py); its
         # attributes a pure function of (seed, customer number) ------------------------------
-        s, rnd, lane, g, since, life = C.customer_of(k, round_key, lane_key, ip, I_POP, fp,
-                                                     F_LIFE)
+        s, _, lane, g, since, life = C.customer_of(k, round_key, lane_key, ip, I_POP, fp,
+                                                   F_LIFE)
         prow = I_POP + s * C.POP_ROW
         cust = C.customer_number(s, lane, g, ip, I_POP)
         slot = cust & mask
         if memo_i[slot, M_TAG] != cust:
-            # the expected times of the customer's first purchase and of its generation's
-            # middle (no generations: the start, for both)
+            # the expected times of the generation's first round (the customer joins the
+            # lender then; its first purchase comes in that round or soon after) and of its
+            # middle; no generations: the start, for both
             if since == C.FOREVER:
                 anchor = start_us
                 middle = start_us
             else:
-                first_k = C.first_purchase(s, rnd, lane, since, k, round_key, ip, I_POP)
-                anchor = start_us + np.int64(math.floor(first_k * period))
                 round_us = ip[prow + C.POP_K] * (C.SUPER / ip[prow + C.POP_W]) * period
+                anchor = start_us + np.int64(math.floor(since * round_us))
                 middle = start_us + np.int64(math.floor((since + 0.5 * life) * round_us))
-            fill_customer(cust, anchor, middle, memo_i[slot], memo_f[slot], customer_key,
-                          device_key, payment_key, tables, fp, ip)
+            fill_customer(cust, anchor, middle, memo_i, memo_f, slot, customer_key, tables, fp,
+                          ip)
         z = memo_f[slot, MF_Z]
         hidden = memo_f[slot, MF_HIDDEN]
         income_latent = memo_f[slot, MF_INCOME]

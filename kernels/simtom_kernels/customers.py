@@ -251,24 +251,6 @@ def purchase_record(s, r, lane, rkey, ip, i_pop):  # type: ignore[no-untyped-def
     return record_of(s, r * k_s + place_in_round(s, r, lane, rkey, ip, i_pop), ip, i_pop)
 
 
-@helper
-def first_purchase(s, r, lane, since, k, rkey, ip, i_pop):  # type: ignore[no-untyped-def]
-    """The record of the first purchase of the customer who makes record ``k`` (lane ``lane``'s
-    purchase in round ``r``; its generation began at round ``since``): ``k`` itself when the
-    lane does not purchase between ``since`` and ``r``. No generations (``since`` FOREVER):
-    ``k`` too (a fixed population has no first purchases to find)."""
-    if since == FOREVER:
-        return k
-    k_s = ip[i_pop + s * POP_ROW + POP_K]
-    q = since
-    while q < r:
-        place = place_in_round(s, q, lane, rkey, ip, i_pop)
-        if place < k_s:
-            return record_of(s, q * k_s + place, ip, i_pop)
-        q += 1
-    return k
-
-
 @jit
 def neighbours(seed, ip, i_pop, fp, f_life, records, previous,
                following):  # type: ignore[no-untyped-def]
