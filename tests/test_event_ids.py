@@ -18,7 +18,7 @@ from simtom.serving.streams import fingerprint, open_stream
 from simtom.spec.scenario import COMMON_FIELDS, MAX_SEED
 
 SHORT = {"total_records": 3, "paced": False, "seed": 42}
-FUZZ = settings(max_examples=250, deadline=None, derandomize=True,
+FUZZ = settings(deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.function_scoped_fixture,
                                        HealthCheck.too_slow])
 

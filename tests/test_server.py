@@ -269,21 +269,29 @@ def test_heartbeats_while_idle():
     assert sum(m == "heartbeat" for m in parser.comments) >= 5
 
 
-def test_paced_delivery_takes_the_expected_time(url):
-    """100 records at 50/s (uniform): record k is due k/50 s after the first, so the last
-    arrives 99/50 = 1.98 s after the first. The pacer is never early; it is late by at most one
-    tick (15 ms) plus scheduling delays. Lower bound 1.98 s minus 10 ms of clock granularity;
-    upper bound 1.98 s plus 0.5 s, a generous allowance for a shared, noisy 2-core machine."""
+def test_paced_delivery_keeps_the_rate(url):
+    """100 records at 50/s (uniform): record k is due k/50 s after the stream starts, and the
+    stream starts after the request is sent, so record k never arrives sooner than k/50 s after
+    the request (less 10 ms of clock granularity). The pacer catches up after a stall rather than
+    drifting, so the records keep the rate: the Theil-Sen slope (median of the pairwise slopes
+    over pairs at least 20 records apart, robust to the bursts that follow a stall on a busy
+    machine) is within 10 % of 1/50 s a record. Records leave on 15 ms ticks, so one arrival is off
+    its due time by up to a tick either way: over 20 records (0.4 s) that is under 8 % of a pair's
+    slope, and the median of ~3,000 pairs is far tighter. No wall-clock upper bound: a stall of the
+    whole machine delays every record alike and changes neither check."""
     body = {"rate_per_second": 50.0, "total_records": 100, "seed": 1}
     arrivals = []
-    with httpx.Client(base_url=url, timeout=30) as c, \
-            c.stream("POST", "/stream/bnpl", json=body) as resp:
-        for line in resp.iter_lines():
-            if line.startswith("data: "):
-                arrivals.append(time.monotonic())
+    with httpx.Client(base_url=url, timeout=30) as c:
+        sent = time.monotonic()
+        with c.stream("POST", "/stream/bnpl", json=body) as resp:
+            for line in resp.iter_lines():
+                if line.startswith("data: "):
+                    arrivals.append(time.monotonic())
     assert len(arrivals) == 100
-    span = arrivals[-1] - arrivals[0]
-    assert 1.98 - 0.01 <= span <= 1.98 + 0.5
+    assert all(t - sent >= k / 50 - 0.01 for k, t in enumerate(arrivals))
+    slopes = sorted((arrivals[j] - arrivals[i]) / (j - i)
+                    for i in range(100) for j in range(i + 20, 100))
+    assert abs(slopes[len(slopes) // 2] * 50 - 1) <= 0.10
 
 
 def test_pages_of_any_origin_may_read_streams(url):
