@@ -48,7 +48,8 @@ def firsts(df: pl.DataFrame, key: str) -> pl.DataFrame:
 
 def test_every_field_with_its_dtype(df):
     bnpl_md = ["transaction_id", "customer_id", "product_id", "device_id", "payment_method_id",
-               "amount", "currency", "status", "customer_age_bracket", "customer_tenure_days",
+               "amount", "currency", "status", "decline_reason", "customer_age_bracket",
+               "customer_tenure_days",
                "customer_income_bracket", "customer_credit_score_range",
                "customer_verification_level", "customer_address_stability", "customer_state",
                "product_category", "product_subcategory", "product_brand", "product_price",
@@ -64,7 +65,9 @@ def test_every_field_with_its_dtype(df):
     for name, (_, _, dtype) in COLUMNS.items():
         assert df.schema[name] == dtype, name
     assert df.schema["_timestamp"] == pl.Datetime("us", "UTC")
-    nullable = {"credit_utilization", "days_to_first_missed_payment"}
+    # no loan, no label: a declined application's; no reason: an approved one's
+    nullable = {"credit_utilization", "days_to_first_missed_payment", "will_default",
+                "decline_reason"}
     for name in df.columns:
         if name not in nullable:
             assert df[name].null_count() == 0, name
@@ -80,7 +83,8 @@ def test_category_sets(df):
         seen = set(df.filter(pl.col("product_category") == cat)["product_subcategory"].unique())
         assert seen == set(subs)
         assert 4 <= len(subs) <= 5
-    assert set(df["currency"].unique()) == {"USD"} and set(df["status"].unique()) == {"completed"}
+    assert set(df["currency"].unique()) == {"USD"} and set(df["status"].unique()) == {"approved",
+                                                                              "declined"}
     assert set(df["payment_credit_limit"].unique()) == {500, 1000, 1500, 2500, 5000}
 
 
@@ -158,8 +162,11 @@ def test_latent_creditworthiness_ties_credit_income_and_limit(df):
 
 
 def test_default_rate_matches_base_default_rate(df):
-    rate = df["will_default"].mean()
-    n_customers = df["customer_id"].n_unique()  # hidden per-customer risk clusters defaults
+    """The share of approved loans that charge off (declined ones have no label)."""
+    approved = df.filter(pl.col("status") == "approved")
+    rate = approved["will_default"].mean()
+    # hidden per-customer risk (and hardship) clusters defaults
+    n_customers = approved["customer_id"].n_unique()
     tol = Z * math.sqrt(0.03 * 0.97 / n_customers)
     assert abs(rate - 0.03) <= tol
 
@@ -277,11 +284,19 @@ def test_entities_have_the_same_attributes_on_every_row(df):
 
 def test_label_relationships(df):
     d = df["days_to_first_missed_payment"]
-    assert (d.is_null() == ~df["will_default"]).all()
+    assert (d.is_null() == ~df["will_default"].fill_null(False)).all()
+    assert (df["will_default"].is_null() == (df["status"] == "declined")).all()
     defaults = df.filter(pl.col("will_default"))
-    days = defaults["days_to_first_missed_payment"]
-    assert (days % 14 == 0).all() and (days >= 14).all()
-    assert (days <= 14 * (defaults["installment_count"] - 1)).all()
+    # the first missed instalment's due day: pay-in-4 every 14 days, longer plans monthly
+    # (30.4375 days, rounded), never the down payment, never after the last instalment
+    pay_in_4 = defaults.filter(pl.col("installment_count") == 4)
+    assert pay_in_4["days_to_first_missed_payment"].is_in([14, 28, 42]).all()
+    monthly = defaults.filter(pl.col("installment_count") > 4)
+    assert monthly.height > 0
+    due = (monthly["days_to_first_missed_payment"] / 30.4375).round()
+    assert ((due * 30.4375).round() == monthly["days_to_first_missed_payment"]).all()
+    assert (due >= 1).all() and (due <= monthly["installment_count"] - 1).all()
+    assert ((df["payment_frequency"] == "bi_weekly") == (df["installment_count"] == 4)).all()
     assert (df["amount"] == df["product_price"]).all()
     assert ((df["first_payment_amount"] - (df["amount"] * 0.25).round(2)).abs() < 0.006).all()
     level = (pl.when(pl.col("risk_score") < 0.3).then(pl.lit("low"))

@@ -38,7 +38,8 @@ COVARIATE_FIELDS = {"amount", "product_price", "first_payment_amount", "credit_u
                     "risk_scenario", "purchase_context", "checkout_speed",
                     "cart_abandonment_count", "price_comparison_time", "time_on_site_seconds",
                     "economic_stress_factor", "risk_score", "risk_level", "device_type",
-                    "device_os", "device_is_trusted", *LABELS}
+                    "device_os", "device_is_trusted", "payment_frequency", "status",
+                    "decline_reason", *LABELS}
 
 
 def changed(a: pl.DataFrame, b: pl.DataFrame) -> set[str]:
@@ -181,25 +182,37 @@ def test_covariate_drift_reaches_devices_through_new_customers() -> None:
         assert abs(got - p_mobile) < share_tolerance(p_mobile, len(part)), (a, got)
 
 
-def plain_probabilities(scenario: simtom.Scenario, n: int) -> np.ndarray:
-    """Each record's default probability in the undrifted model (from the kernel's log-odds)."""
+def plain_probabilities(scenario: simtom.Scenario, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each record's default probability in the undrifted model (from the kernel's log-odds),
+    and whether it may default at all: an approved loan whose customer's hardship starts before
+    its last instalment (from the kernel's internal rows)."""
     prepared = BNPLBlocks().prepare(scenario)
     times = np.empty(n, np.int64)
     Arrivals(scenario).fill(Arrivals(scenario).start(), times)
-    _, _, floats, _ = run_kernel(scenario.seed, 0, times, scenario.start_us, prepared.tables,
-                                 prepared.fp, prepared.ip)
-    return 1.0 / (1.0 + np.exp(-(prepared.fp[K.F_ALPHA] + floats[K.X_LOGIT])))
+    ip = prepared.ip.copy()
+    ip[K.I_INTERNALS] = 1
+    _, _, floats, flags = run_kernel(scenario.seed, 0, times, scenario.start_us,
+                                     prepared.tables, prepared.fp, ip)
+    fp = prepared.fp
+    hardship = floats[K.X_EXPO] * np.exp(-(fp[K.F_HAZARD0] + floats[K.X_HAZARD]))
+    hit = flags[K.B_APPROVED] & (hardship < floats[K.X_ELAPSED] + floats[K.X_SPAN])
+    return 1.0 / (1.0 + np.exp(-(fp[K.F_ALPHA] + floats[K.X_LOGIT]))), hit
 
 
 def test_prior_drift_moves_the_default_odds_only(plain: pl.DataFrame) -> None:
     s = 0.5
     df = sudden(drift_strength=s, drift_targets=["prior"])
     assert changed(df.drop("_drift"), plain) <= set(LABELS)
-    post = (df["_drift"] > 0).to_numpy()
-    was, now = plain["will_default"].to_numpy(), df["will_default"].to_numpy()
-    assert (now[~post] == was[~post]).all()
+    p, hit = plain_probabilities(simtom.scenario("bnpl", n=N, seed=8), N)
+    assert (df["will_default"].is_null() == plain["will_default"].is_null()).all()
+    # loans in hardship: only they may charge off, with the drifted odds
+    post = (df["_drift"] > 0).to_numpy() & hit
+    was = plain["will_default"].fill_null(False).to_numpy()
+    now = df["will_default"].fill_null(False).to_numpy()
+    pre = (df["_drift"] == 0).to_numpy()
+    assert (now[pre] == was[pre]).all() and (now[~hit] == was[~hit]).all()
     assert (now[post] >= was[post]).all()  # the same draw, a higher probability
-    p = plain_probabilities(simtom.scenario("bnpl", n=N, seed=8), N)[post]
+    p = p[post]
     odds = p / (1 - p) * (1 + s)
     expected = float(np.mean(odds / (1 + odds)))
     se = math.sqrt(float(np.sum(p * (1 - p)))) / post.sum()
@@ -218,29 +231,38 @@ def test_concept_drift_keeps_features_and_rate(plain: pl.DataFrame) -> None:
     assert both.sum() < 0.8 * post["will_default"].sum()
 
 
-@pytest.mark.parametrize("targets", [["concept"], ["covariate"]])
-def test_a_model_trained_before_a_concept_change_loses_auc(targets: list[str]) -> None:
-    """Train before a sudden change; compare ROC AUC on held-out records before it with records
-    after it. Concept drift must cost AUC; covariate drift of the same strength must not (the
-    relationship is unchanged: stress and the mixes move, a ranking model still ranks).
-    AUC's SE here is ~0.01 (1,100 and 2,800 defaulters), so the bands are ~3 SEs."""
-    n = 240_000
-    df = simtom.frame("bnpl", n=n, seed=11, drift_type="sudden", drift_strength=0.6,
+def after_a_change(targets: list[str]) -> tuple[float, float]:
+    """Train a gradient-boosted model before a sudden change of strength 1 (480k applications,
+    seed 11; the model learns on the approved ones of the first 160k, as a lender's would);
+    its ROC AUC on the approved of the next 80k (before the change) and of the last 240k."""
+    df = simtom.frame("bnpl", n=480_000, seed=11, drift_type="sudden", drift_strength=1.0,
                       drift_targets=targets)
-    train, before, after = df[:80_000], df[80_000:120_000], df[120_000:]
-    x, _ = features(train)
-    model = HistGradientBoostingClassifier(random_state=0).fit(x, train["will_default"])
+    approved = pl.col("status") == "approved"
+    train, before, after = (part.filter(approved) for part in (
+        df[:160_000], df[160_000:240_000], df[240_000:]))
+    model = HistGradientBoostingClassifier(random_state=0).fit(features(train)[0],
+                                                               train["will_default"])
 
     def auc(part: pl.DataFrame) -> float:
         return float(roc_auc_score(part["will_default"], model.predict_proba(
             features(part)[0])[:, 1]))
 
-    auc_before, auc_after = auc(before), auc(after)
-    assert auc_before > 0.7
-    if targets == ["concept"]:
-        assert auc_after < auc_before - 0.04, (auc_before, auc_after)
-    else:
-        assert abs(auc_after - auc_before) < 0.03, (auc_before, auc_after)
+    return auc(before), auc(after)
+
+
+def test_a_model_trained_before_a_concept_change_loses_auc() -> None:
+    """Concept drift must cost AUC, and more than covariate drift of the same strength does.
+    Concept drift turns the loan-level drivers of charge-off (which loans in a customer's
+    hardship charge off) to the new ones; who goes into hardship stays, so the model keeps part
+    of its ranking. Covariate drift leaves the relationship as it is but, in a book with a
+    lender, also narrows it: stress raises risk scores against the cutoff, so fewer and more
+    alike loans are approved, and a ranking within them is harder (measured: 0.757 -> 0.719).
+    AUC's SE here is ~0.01 (about 1,100 and 4,500 defaulters): the bands are 2-4 SEs."""
+    concept_before, concept_after = after_a_change(["concept"])
+    covariate_before, covariate_after = after_a_change(["covariate"])
+    assert concept_before == covariate_before > 0.7  # the same records before the change
+    assert concept_after < concept_before - 0.04, (concept_before, concept_after)
+    assert concept_after < covariate_after - 0.02, (concept_after, covariate_after)
 
 
 # --- the schedule: shapes, time scales, and the record of it ---------------------------------

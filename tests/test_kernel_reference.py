@@ -688,7 +688,8 @@ CODE_ROWS = {"age": K.C_AGE, "income": K.C_INCOME, "credit": K.C_CREDIT,
              "category": K.C_CATEGORY, "subcategory": K.C_SUBCATEGORY, "brand": K.C_BRAND,
              "product_risk": K.C_PRODUCT_RISK, "device_type": K.C_DEVICE_TYPE,
              "device_os": K.C_DEVICE_OS, "provider": K.C_PROVIDER, "scenario": K.C_SCENARIO,
-             "risk_level": K.C_RISK_LEVEL, "context": K.C_CONTEXT, "speed": K.C_SPEED}
+             "risk_level": K.C_RISK_LEVEL, "context": K.C_CONTEXT, "speed": K.C_SPEED,
+             "status": K.C_STATUS, "decline": K.C_DECLINE, "frequency": K.C_FREQUENCY}
 INT_ROWS = {"customer": K.I_CUSTOMER, "product": K.I_PRODUCT, "device": K.I_DEVICE,
             "payment": K.I_PAYMENT, "tenure": K.I_TENURE, "credit_limit": K.I_CREDIT_LIMIT,
             "installments": K.I_INSTALLMENTS, "abandon": K.I_ABANDON,
@@ -696,7 +697,13 @@ INT_ROWS = {"customer": K.I_CUSTOMER, "product": K.I_PRODUCT, "device": K.I_DEVI
             "days_missed": K.I_DAYS_MISSED}
 FLOAT_ROWS = {"amount": K.X_AMOUNT, "first_payment": K.X_FIRST_PAYMENT,
               "risk_score": K.X_RISK_SCORE, "utilization": K.X_UTILIZATION, "logit": K.X_LOGIT,
-              "observed": K.X_OBSERVED, "new": K.X_NEW, "stress": K.X_STRESS}
+              "observed": K.X_OBSERVED, "new": K.X_NEW, "stress": K.X_STRESS,
+              "hazard": K.X_HAZARD, "expo": K.X_EXPO, "elapsed": K.X_ELAPSED,
+              "span": K.X_SPAN}
+HAZARD_AGE = (0.45, 0.2, 0.0, -0.15, -0.3)
+HAZARD_ADDRESS = (0.25, 0.0, 0.35)
+US_PER_MONTH = 2_629_800_000_000  # 365.25 / 12 days
+VISIBLE_US = 30 * 86_400_000_000
 STREAM_DRIFT = 208
 DRIFT_KINDS = {"linear": 1, "seasonal": 2, "sudden": 3, "gradual": 4}
 
@@ -718,7 +725,8 @@ def py_drift_shape(kind: int, t: int, t0: int, scale: float, u: float) -> float:
 
 def py_level(a: float) -> float:
     return 1.0 + a if a >= 0 else 1.0 / (1.0 - a)
-FLAG_ROWS = {"eligible": K.B_ELIGIBLE, "trusted": K.B_TRUSTED, "default": K.B_DEFAULT}
+FLAG_ROWS = {"eligible": K.B_ELIGIBLE, "trusted": K.B_TRUSTED, "default": K.B_DEFAULT,
+             "approved": K.B_APPROVED}
 
 
 def test_reference_covers_every_output_row() -> None:
@@ -825,6 +833,11 @@ def ref_record(seed: int, k: int, t: int, start_us: int, tables: list[list[float
     signup_us = anchor - int(signup_days * US_PER_DAY)
     n_devices = 1 + py_categorical(cb, 10, tables[K.T_N_DEVICES])
     n_payment = 1 + py_categorical(cb, 11, tables[K.T_N_PAYMENT])
+    hazard = (-0.9 * z + 0.8 * hidden - 0.3 * income_latent + HAZARD_AGE[bracket]
+              + HAZARD_ADDRESS[address] + fp[K.F_STRESS_LOGIT] * fp[K.F_STRESS])
+    expo = -math.log(py_uniform(cb, 13))
+    years = expo * math.exp(-(fp[K.F_HAZARD0] + hazard))
+    hardship = anchor + int(years * US_PER_YEAR) if years < 1e4 else 1 << 62
     age = float(t - birth_us) / float(US_PER_YEAR)
     f["age"] = next((i for i in range(4) if age < ages[i + 1]), 4)
     f.update(income=income, credit=credit, verification=verification, address=address,
@@ -938,14 +951,30 @@ def ref_record(seed: int, k: int, t: int, start_us: int, tables: list[list[float
     if a_prior:
         logit += math.log(py_level(a_prior))
     f["logit"] = logit
-    p_default = 1.0 / (1.0 + math.exp(-(alpha + logit)))
-    default = py_uniform(rb, 11) < p_default
-    f["default"] = default
-    if default:
-        missed = 1 + math.floor(math.log(py_uniform(rb, 12)) / math.log(0.55))
-        f["days_missed"] = 14 * min(missed, installments - 1)
+
+    # the decision, the schedule, the outcome
+    if not f["eligible"]:
+        approved, decline = False, 0
+    elif t >= hardship + VISIBLE_US:
+        approved, decline = False, 1
+    elif score > fp[K.F_CUTOFF]:
+        approved, decline = False, 2
+    elif amount > credit_limit:
+        approved, decline = False, 3
     else:
-        f["days_missed"] = -1
+        approved, decline = True, 0
+    step = 14 * US_PER_DAY if installments == 4 else US_PER_MONTH
+    span = (installments - 1) * step
+    f.update(approved=approved, decline=decline, status=ip[K.I_APPROVED_CODE] if approved else 2,
+             frequency=0 if installments == 4 else 1, hazard=hazard, expo=expo,
+             elapsed=(t - anchor) / US_PER_YEAR, span=span / US_PER_YEAR)
+    f["default"], f["days_missed"] = False, -1
+    p_default = 1.0 / (1.0 + math.exp(-(alpha + logit)))
+    if approved and hardship < t + span and py_uniform(rb, 11) < p_default:
+        due = (max(hardship, t) - t) // step + 1  # the first instalment after the hardship
+        f["default"] = True
+        f["days_missed"] = (14 * due if installments == 4
+                            else (due * step + US_PER_DAY // 2) // US_PER_DAY)
     return f
 
 

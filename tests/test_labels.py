@@ -1,4 +1,7 @@
-"""Label usefulness: will_default is learnable, realistically so, and no single column leaks it."""
+"""Label usefulness: will_default is learnable, realistically so, and no single column leaks it.
+
+Labels exist for approved loans only (a declined application has no loan): the models here learn
+on approved applications, as a lender's would."""
 
 from __future__ import annotations
 
@@ -12,7 +15,8 @@ import simtom
 
 LABELS = ["will_default", "days_to_first_missed_payment"]
 BOOKKEEPING = ["transaction_id", "customer_id", "product_id", "device_id", "payment_method_id",
-               "_timestamp", "_record_id", "_generator", "currency", "status", "payment_type",
+               "_timestamp", "_record_id", "_generator", "currency", "status", "decline_reason",
+               "payment_type",
                "payment_frequency"]
 
 
@@ -28,8 +32,9 @@ def features(df: pl.DataFrame) -> tuple[np.ndarray, list[str]]:
 
 @pytest.fixture(scope="module")
 def data():
-    train = simtom.frame("bnpl", n=100_000, seed=101)
-    test = simtom.frame("bnpl", n=100_000, seed=202)
+    approved = pl.col("status") == "approved"
+    train = simtom.frame("bnpl", n=100_000, seed=101).filter(approved)
+    test = simtom.frame("bnpl", n=100_000, seed=202).filter(approved)
     return train, test
 
 

@@ -95,7 +95,9 @@ F_CONCEPT_ALPHA = i64(73)  # intercept at concept intensity -1, -0.9, ..., 1 (21
 F_NEW_OFFSET = i64(94)  # the new concept's log-odds = offset + factor × its raw score
 F_NEW_FACTOR = i64(95)
 F_LIFE = i64(96)  # the population's lifetimes (customers.LIFE_SIZE slots)
-N_FLOAT_PARAMS = i64(96 + C.LIFE_SIZE)
+F_HAZARD0 = i64(96 + C.LIFE_SIZE)  # log-hazard intercept of hardship, per year (calibrated)
+F_CUTOFF = i64(97 + C.LIFE_SIZE)  # the lender's highest approved risk score (calibrated)
+N_FLOAT_PARAMS = i64(98 + C.LIFE_SIZE)
 CONCEPT_GRID = 21
 
 # Slots of the integer parameter vector.
@@ -107,7 +109,8 @@ I_DRIFT_T0 = i64(12)  # when drift starts, µs
 I_INTERNALS = i64(13)  # 1: also write the internal rows X_OBSERVED and X_NEW (calibration)
 I_P_TOTAL = i64(14)  # the population: lanes in all, then customers.POP_ROW slots per stratum
 I_POP = i64(15)
-N_INT_PARAMS = i64(15 + C.POP_SIZE)
+I_APPROVED_CODE = i64(15 + C.POP_SIZE)  # status code of an approved application (S_APPROVED ..)
+N_INT_PARAMS = i64(16 + C.POP_SIZE)
 
 # Output rows: categorical codes (uint8).
 C_AGE = i64(0)
@@ -127,7 +130,18 @@ C_SCENARIO = i64(13)
 C_RISK_LEVEL = i64(14)
 C_CONTEXT = i64(15)
 C_SPEED = i64(16)
-N_CODES = i64(17)
+C_STATUS = i64(17)  # S_APPROVED, S_COMPLETED (the original's name for it) or S_DECLINED
+C_DECLINE = i64(18)  # a declined application's reason (R_...); 0 where approved
+C_FREQUENCY = i64(19)  # 0 bi-weekly (pay-in-4), 1 monthly
+N_CODES = i64(20)
+
+S_APPROVED = i64(0)
+S_COMPLETED = i64(1)
+S_DECLINED = i64(2)
+R_NOT_ELIGIBLE = i64(0)  # the product is not eligible for BNPL
+R_DELINQUENT = i64(1)  # the customer has missed a payment (its hardship is on file)
+R_RISK_SCORE = i64(2)  # risk score above the lender's cutoff
+R_CREDIT_LIMIT = i64(3)  # the amount is above the payment method's credit limit
 
 # Output rows: integers (int64).
 I_CUSTOMER = i64(0)
@@ -152,16 +166,31 @@ X_LOGIT = i64(4)  # the default log-odds before the intercept (internal, used to
 X_OBSERVED = i64(5)  # internal: the log-odds' part from observed factors (the old score)
 X_NEW = i64(6)  # internal: concept drift's raw new score (both only with I_INTERNALS)
 X_STRESS = i64(7)  # economic_stress_factor (moves with covariate drift)
-N_FLOATS = i64(8)
+# internal (only with I_INTERNALS), for the calibration of hardship and the cutoff:
+X_HAZARD = i64(8)  # the customer's log-hazard of hardship before the intercept
+X_EXPO = i64(9)  # the customer's exponential draw: hardship after EXPO / hazard years
+X_ELAPSED = i64(10)  # years since the customer joined the lender
+X_SPAN = i64(11)  # years from the application to the loan's last instalment
+N_FLOATS = i64(12)
 
 # Output rows: booleans.
 B_ELIGIBLE = i64(0)
 B_TRUSTED = i64(1)
 B_DEFAULT = i64(2)
-N_FLAGS = i64(3)
+B_APPROVED = i64(3)
+N_FLAGS = i64(4)
 
 US_PER_DAY = i64(86_400_000_000)
 US_PER_YEAR = i64(31_557_600_000_000)  # 365.25 days
+US_PER_MONTH = i64(2_629_800_000_000)  # 30.4375 days: a twelfth of 365.25
+#: The lender sees a customer's hardship this long after it starts (a payment 30 days past due
+#: reaches the credit file), and declines the customer from then on.
+VISIBLE_US = i64(30) * US_PER_DAY
+NEVER = i64(1) << i64(62)  # a hardship time past any event time
+#: Log-hazard of hardship by the customer's age bracket (young customers are riskier) and
+#: address stability (new, stable, frequent mover).
+HAZARD_AGE = (0.45, 0.2, 0.0, -0.15, -0.3)
+HAZARD_ADDRESS = (0.25, 0.0, 0.35)
 CREDIT_LIMITS = (500, 1000, 1500, 2500, 5000)
 # Concept drift's new score: what drives default in the new concept (observed fields, but not
 # the ones the old score uses): age bracket, product category, provider and loan length.
@@ -223,12 +252,16 @@ M_BIRTH = i64(6)
 M_SIGNUP = i64(7)
 M_N_DEVICES = i64(8)
 M_N_PAYMENT = i64(9)
-N_MEMO_INTS = i64(10)
+M_ANCHOR = i64(10)  # when the customer joined the lender (its generation's start)
+M_HARDSHIP = i64(11)  # when the customer's hardship starts (NEVER: not in 10,000 years)
+N_MEMO_INTS = i64(12)
 MF_Z = i64(0)
 MF_HIDDEN = i64(1)
 MF_INCOME = i64(2)
 MF_DEVICE_DRIFT = i64(3)  # covariate drift's intensity when the customer arrived
-N_MEMO_FLOATS = i64(4)
+MF_HAZARD = i64(4)  # the log-hazard of hardship before the intercept
+MF_EXPO = i64(5)  # the exponential draw that places the hardship
+N_MEMO_FLOATS = i64(6)
 
 # Product memo.
 P_TAG = i64(0)
@@ -247,7 +280,8 @@ def fill_customer(cust, anchor, middle, memo_i, memo_f, slot, customer_key, tabl
     ``device_of`` and ``payment_of``; a customer seldom makes two records of one block.
 
     ``anchor`` is the expected time the customer joined the lender, its generation's first
-    round (its signup comes before it, and covariate drift reaches its devices from then);
+    round (its signup comes before it; covariate drift reaches its devices, and the clock of
+    its hardship starts, from then);
     ``middle`` the expected middle of its life with the lender: the age drawn from the
     brackets' shares is the age then, so the ages of the customers who buy at any time follow
     the shares (a customer ages over a life of months to years, on both sides of the draw).
@@ -284,6 +318,18 @@ def fill_customer(cust, anchor, middle, memo_i, memo_f, slot, customer_key, tabl
     memo_f[slot, MF_DEVICE_DRIFT] = a_device
     memo_i[slot, M_N_DEVICES] = 1 + categorical(cb, i64(10), tables, T_N_DEVICES)
     memo_i[slot, M_N_PAYMENT] = 1 + categorical(cb, i64(11), tables, T_N_PAYMENT)
+    # hardship: the first event of a constant hazard from the day the customer joins (its
+    # log-hazard from creditworthiness, the hidden factor, income, age and address, and
+    # economic stress); the customer stops paying then, and is declined once the lender sees it
+    hazard = (-0.9 * z + 0.8 * memo_f[slot, MF_HIDDEN] - 0.3 * income_latent
+              + HAZARD_AGE[age_bracket] + HAZARD_ADDRESS[memo_i[slot, M_ADDRESS]]
+              + fp[F_STRESS_LOGIT] * fp[F_STRESS])
+    expo = -math.log(uniform(cb, i64(13)))
+    years = expo * math.exp(-(fp[F_HAZARD0] + hazard))
+    memo_f[slot, MF_HAZARD] = hazard
+    memo_f[slot, MF_EXPO] = expo
+    memo_i[slot, M_ANCHOR] = anchor
+    memo_i[slot, M_HARDSHIP] = anchor + np.int64(years * US_PER_YEAR) if years < 1e4 else NEVER
     memo_i[slot, M_TAG] = cust
 
 
@@ -546,15 +592,50 @@ def fill_range(seed, first, times, start_us, tables, fp, ip, codes, ints, floats
         if a_prior != 0.0:  # the odds of default times 1 + a (a > 0), / (1 + |a|) (a < 0)
             logit += math.log(tilt(a_prior))
         floats[X_LOGIT, r] = logit
-        p_default = 1.0 / (1.0 + math.exp(-(alpha + logit)))
-        default = uniform(rb, i64(11)) < p_default
-        flags[B_DEFAULT, r] = default
-        if default:
-            # the first missed payment: early ones are likelier (geometric, ratio 0.55)
-            missed = 1 + np.int64(math.floor(math.log(uniform(rb, i64(12))) / math.log(0.55)))
-            ints[I_DAYS_MISSED, r] = 14 * min(missed, installments - 1)
+
+        # --- the decision: on what the lender sees (eligibility, its file, score, limit) ----
+        hardship = memo_i[slot, M_HARDSHIP]
+        approved = False
+        if not flags[B_ELIGIBLE, r]:
+            reason = R_NOT_ELIGIBLE
+        elif t >= hardship + VISIBLE_US:
+            reason = R_DELINQUENT
+        elif score > fp[F_CUTOFF]:
+            reason = R_RISK_SCORE
+        elif amount > credit_limit:
+            reason = R_CREDIT_LIMIT
         else:
-            ints[I_DAYS_MISSED, r] = -1
+            reason = i64(0)
+            approved = True
+        flags[B_APPROVED, r] = approved
+        codes[C_DECLINE, r] = reason
+        codes[C_STATUS, r] = ip[I_APPROVED_CODE] if approved else S_DECLINED
+        # the schedule: 25 % at checkout, then three instalments every two weeks (pay-in-4) or
+        # the rest in monthly instalments; the last one is due ``span`` after the checkout
+        step = 14 * US_PER_DAY if installments == 4 else US_PER_MONTH
+        codes[C_FREQUENCY, r] = 0 if installments == 4 else 1
+        span = (installments - 1) * step
+        if internals:
+            floats[X_HAZARD, r] = memo_f[slot, MF_HAZARD]
+            floats[X_EXPO, r] = memo_f[slot, MF_EXPO]
+            floats[X_ELAPSED, r] = (t - memo_i[slot, M_ANCHOR]) / US_PER_YEAR
+            floats[X_SPAN, r] = span / US_PER_YEAR
+
+        # --- outcome: a loan charges off only if the customer's hardship comes before its last
+        # instalment, and then with the loan's own probability (observed risk factors plus
+        # hidden ones, on the log-odds scale); otherwise it is paid ---------------------------
+        ints[I_DAYS_MISSED, r] = -1
+        flags[B_DEFAULT, r] = False
+        if approved and hardship < t + span:
+            p_default = 1.0 / (1.0 + math.exp(-(alpha + logit)))
+            if uniform(rb, i64(11)) < p_default:
+                flags[B_DEFAULT, r] = True
+                # the first instalment due after the hardship starts is the first one missed
+                due = (max(hardship, t) - t) // step + 1
+                if installments == 4:
+                    ints[I_DAYS_MISSED, r] = 14 * due
+                else:
+                    ints[I_DAYS_MISSED, r] = (due * step + US_PER_DAY // 2) // US_PER_DAY
 
 
 @parallel

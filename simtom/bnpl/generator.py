@@ -52,7 +52,8 @@ COLUMNS: dict[str, tuple[str, Any, pl.DataType]] = {
     "payment_method_id": ("id", "_pm_", pl.String()),
     "amount": ("floats", K.X_AMOUNT, pl.Float64()),
     "currency": ("const", "USD", pl.String()),
-    "status": ("const", "completed", pl.String()),
+    "status": ("codes", K.C_STATUS, _enum(M.STATUS)),
+    "decline_reason": ("codes", K.C_DECLINE, _enum(M.DECLINE_REASON)),
     "customer_age_bracket": ("codes", K.C_AGE, _enum(M.AGE)),
     "customer_tenure_days": ("ints", K.I_TENURE, pl.Int64()),
     "customer_income_bracket": ("codes", K.C_INCOME, _enum(M.INCOME)),
@@ -77,7 +78,7 @@ COLUMNS: dict[str, tuple[str, Any, pl.DataType]] = {
     "risk_level": ("codes", K.C_RISK_LEVEL, _enum(M.RISK_LEVEL)),
     "installment_count": ("ints", K.I_INSTALLMENTS, pl.Int64()),
     "first_payment_amount": ("floats", K.X_FIRST_PAYMENT, pl.Float64()),
-    "payment_frequency": ("const", "bi_weekly", _enum(M.PAYMENT_FREQUENCY)),
+    "payment_frequency": ("codes", K.C_FREQUENCY, _enum(M.PAYMENT_FREQUENCY)),
     "purchase_context": ("codes", K.C_CONTEXT, _enum(M.PURCHASE_CONTEXT)),
     "checkout_speed": ("codes", K.C_SPEED, _enum(M.CHECKOUT_SPEED)),
     "cart_abandonment_count": ("ints", K.I_ABANDON, pl.Int64()),
@@ -94,11 +95,16 @@ OPTIONS: tuple[Field, ...] = (
                                                          M.RISK_SCENARIO_WEIGHTS)),
           "Relative weights of the four risk scenarios.", keys=M.RISK_SCENARIO),
     Field("economic_stress_factor", "number", 0.0,
-          "Economic stress: raises risk scores by 20 % and default log-odds by 1.0 per unit.",
+          "Economic stress: raises risk scores by 20 %, and the hardship hazard and a loan's "
+          "log-odds of charging off in hardship by 1.0, per unit.",
           minimum=0.0, maximum=5.0),
     Field("base_default_rate", "number", 0.03,
-          "Share of transactions that default when economic_stress_factor is 0.",
+          "Share of approved loans that charge off when economic_stress_factor is 0.",
           minimum=0.0005, maximum=0.5),
+    Field("approved_status", "enum", "approved",
+          "The status of an approved application: approved, or completed (the original "
+          "simtom's value, for pipelines that filter on it). Declined ones are declined.",
+          choices=("approved", "completed")),
     Field("max_customers", "integer", None,
           "Optional cap on the customer population (null: no cap; new customers keep coming).",
           minimum=1, maximum=10**12, nullable=True),
@@ -158,16 +164,21 @@ class BNPLBlocks(BlockGenerator):
         period_us = 1e6 / scenario.simulated_rate
         population.write_ints(ip, scenario.simulated_rate, o["repeat_customer_rate"],
                               o["max_customers"])
-        alpha = calibrate(weights, o["base_default_rate"], tuple(ip.tolist()), period_us)
+        ip[K.I_APPROVED_CODE] = M.STATUS.index(o["approved_status"])
+        life = population.life_floats(scenario.simulated_rate, o["repeat_customer_rate"],
+                                      o["max_customers"])
+        book = calibrate(weights, o["base_default_rate"], tuple(ip.tolist()), period_us, life)
         fp = M.float_params(repeat_rate=o["repeat_customer_rate"],
-                            stress=o["economic_stress_factor"], alpha=alpha, period_us=period_us)
-        population.write_floats(fp, scenario.simulated_rate, o["repeat_customer_rate"],
-                                o["max_customers"])
+                            stress=o["economic_stress_factor"], alpha=book.alpha,
+                            period_us=period_us)
+        fp[K.F_LIFE : K.F_LIFE + len(life)] = life
+        fp[K.F_HAZARD0] = book.hazard0
+        fp[K.F_CUTOFF] = book.cutoff
         plan = drift_.plan(scenario, self)
         if plan.active:
             if plan.on("concept"):
                 offset, factor, grid = calibrate_concept(
-                    weights, o["base_default_rate"], tuple(ip.tolist()), period_us)
+                    weights, o["base_default_rate"], tuple(ip.tolist()), period_us, life)
                 fp[K.F_NEW_OFFSET], fp[K.F_NEW_FACTOR] = offset, factor
                 fp[K.F_CONCEPT_ALPHA : K.F_CONCEPT_ALPHA + K.CONCEPT_GRID] = grid
             ip[K.I_DRIFT_KIND] = plan.kind
@@ -194,15 +205,21 @@ class BNPLBlocks(BlockGenerator):
         codes, ints, floats, flags = out
         n = times.shape[0]
         ids = _ids(first, ints)
+        approved = flags[K.B_APPROVED]
         series = []
         enums = []
         for name in p.columns:
             source, row, dtype = COLUMNS[name]
-            if source == "codes":  # made Enum below, all in one polars call
+            if source == "codes" and row == K.C_DECLINE:  # null where approved
+                s = _nulls(pa.uint8(), name, codes[row], ~approved)
+                enums.append(name)
+            elif source == "codes":  # made Enum below, all in one polars call
                 s = pl.Series(name, codes[row])
                 enums.append(name)
             elif source == "ints" and row == K.I_DAYS_MISSED:  # -1 marks null (no default)
-                s = _int_nulls(name, ints[row], ints[row] >= 0)
+                s = _nulls(pa.int64(), name, ints[row], ints[row] >= 0)
+            elif source == "flags" and row == K.B_DEFAULT:  # null where declined (no loan)
+                s = _nulls(pa.bool_(), name, flags[row], approved)
             elif source == "ints":
                 s = pl.Series(name, ints[row])
             elif row == K.X_STRESS and not p.stress_drifts:  # one value: a constant column
@@ -224,13 +241,16 @@ class BNPLBlocks(BlockGenerator):
             pl.lit(_CATEGORIES[name]).gather(pl.col(name)).alias(name) for name in enums)
 
 
-def _int_nulls(name: str, values: np.ndarray, valid: np.ndarray) -> pl.Series:
-    """An Int64 column of ``values`` (contiguous), null where ``valid`` is False, without a copy
-    of the values: an Arrow array over them with a validity bitmap."""
+def _nulls(kind: pa.DataType, name: str, values: np.ndarray, valid: np.ndarray) -> pl.Series:
+    """A column of ``values`` (a kernel row: int64, uint8 or bool), null where ``valid`` is
+    False: an Arrow array over them with a validity bitmap (booleans are bit-packed; the others
+    are not copied)."""
     bitmap = np.packbits(valid, bitorder="little")
-    values = np.ascontiguousarray(values, dtype=np.int64)
-    array = pa.Array.from_buffers(pa.int64(), values.shape[0],
-                                  [pa.py_buffer(bitmap), pa.py_buffer(values)])
+    if kind == pa.bool_():
+        data = pa.py_buffer(np.packbits(values, bitorder="little"))
+    else:
+        data = pa.py_buffer(np.ascontiguousarray(values))
+    array = pa.Array.from_buffers(kind, values.shape[0], [pa.py_buffer(bitmap), data])
     return pl.Series(name, array)
 
 
@@ -264,42 +284,114 @@ def _tables(weights: tuple[float, ...]) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=2)
-def _calibration_sample(weights: tuple[float, ...], ip: tuple[int, ...],
-                        period_us: float) -> np.ndarray:
-    """The calibration sample's log-odds, observed part and new score (rows 0, 1, 2; 6 MB),
-    read-only: ``calibrate`` and ``calibrate_concept`` of one scenario share it."""
-    # evenly spaced at the scenario's mean rate: device trust depends on time since signup
+def _calibration_sample(weights: tuple[float, ...], ip: tuple[int, ...], period_us: float,
+                        life: tuple[float, ...]) -> dict[str, np.ndarray]:
+    """The calibration sample (read-only arrays, ~25 MB): each record's default log-odds,
+    observed part and new score, its customer's hardship log-hazard, exponential draw and years
+    with the lender, the loan's span in years, its risk score, and whether the lender could
+    approve it before its score and the customer's file are looked at (an eligible product
+    within the limit). ``calibrate`` and ``calibrate_concept`` of one scenario share it.
+
+    The scenario's own population (its rate, repeat rate and lifetimes) at its mean rate, so
+    the years customers have been with the lender follow the stream's; its own seed, so the
+    calibration does not depend on the user's; no economic stress (the rates it sets are
+    those at no stress)."""
     times = (np.arange(CALIBRATION_RECORDS) * period_us).astype(np.int64)
     fp = M.float_params(repeat_rate=0.0, stress=0.0, alpha=0.0, period_us=period_us)
+    fp[K.F_LIFE : K.F_LIFE + len(life)] = life
+    fp[K.F_CUTOFF] = 1.0
     params = np.asarray(ip, dtype=np.int64)
     params[K.I_INTERNALS] = 1
     # serially: the parallel kernel takes seconds to compile, and a server's stream blocks are
     # small enough never to need it (the sample takes ~0.1 s longer this way)
-    _, _, floats, _ = run_kernel(CALIBRATION_SEED, 0, times, 0, _tables(weights), fp, params,
-                                 parallel=False)
-    rows = floats[[K.X_LOGIT, K.X_OBSERVED, K.X_NEW]]
-    rows.setflags(write=False)
-    return rows
+    _, ints, floats, flags = run_kernel(CALIBRATION_SEED, 0, times, 0, _tables(weights), fp,
+                                        params, parallel=False)
+    out = {"logit": floats[K.X_LOGIT], "observed": floats[K.X_OBSERVED],
+           "new": floats[K.X_NEW], "hazard": floats[K.X_HAZARD], "expo": floats[K.X_EXPO],
+           "elapsed": floats[K.X_ELAPSED], "span": floats[K.X_SPAN],
+           "score": floats[K.X_RISK_SCORE], "eligible": flags[K.B_ELIGIBLE].copy(),
+           "open": flags[K.B_ELIGIBLE] & (floats[K.X_AMOUNT] <= ints[K.I_CREDIT_LIMIT])}
+    for a in out.values():
+        a.setflags(write=False)
+    return out
+
+
+@dataclass(frozen=True)
+class Book:
+    """The lender's calibrated constants: the highest risk score it approves, the log-hazard
+    intercept of hardship (per year) and the default log-odds intercept."""
+
+    cutoff: float
+    hazard0: float
+    alpha: float
+    #: Which sample records are approved, and approved with the hardship before the last
+    #: instalment (the loans that may charge off), under these constants.
+    approved: np.ndarray
+    hit: np.ndarray
+
+
+VISIBLE_YEARS = K.VISIBLE_US / K.US_PER_YEAR
+
+
+def _book(sample: dict[str, np.ndarray], cutoff: float,
+          hazard0: float) -> tuple[np.ndarray, np.ndarray]:
+    """The approved sample records and the approved ones hit by hardship."""
+    years = sample["expo"] * np.exp(-(hazard0 + sample["hazard"]))
+    clear = sample["elapsed"] < years + VISIBLE_YEARS  # the lender has not seen a hardship
+    approved = sample["open"] & clear & (sample["score"] <= cutoff)
+    return approved, approved & (years < sample["elapsed"] + sample["span"])
+
+
+def _cutoff(sample: dict[str, np.ndarray], hazard0: float) -> float:
+    """The highest score approved so that APPROVAL_SHARE of eligible applications are."""
+    years = sample["expo"] * np.exp(-(hazard0 + sample["hazard"]))
+    candidates = sample["open"] & (sample["elapsed"] < years + VISIBLE_YEARS)
+    wanted = M.APPROVAL_SHARE * int(sample["eligible"].sum())
+    scores = np.sort(sample["score"][candidates])
+    if wanted >= len(scores):
+        return 1.0
+    return float(scores[max(0, int(wanted) - 1)])
+
+
+def _hazard0(sample: dict[str, np.ndarray], cutoff: float, share: float) -> float:
+    """The hardship intercept that puts ``share`` of approved loans in hardship (bisection: the
+    share grows with the intercept)."""
+    lo, hi = -25.0, 10.0
+    for _ in range(40):
+        mid = 0.5 * (lo + hi)
+        approved, hit = _book(sample, cutoff, mid)
+        if hit.sum() > share * approved.sum():
+            hi = mid
+        else:
+            lo = mid
+    return 0.5 * (lo + hi)
 
 
 @functools.lru_cache(maxsize=64)
 def calibrate(weights: tuple[float, ...], base_rate: float, ip: tuple[int, ...],
-              period_us: float) -> float:
-    """The log-odds intercept that makes the mean default probability ``base_rate``.
+              period_us: float, life: tuple[float, ...]) -> Book:
+    """The lender's constants for a base default rate, on a fixed calibration sample.
 
-    Runs the kernel once on a fixed calibration sample (its own seed, so the result does not
-    depend on the user's) and solves mean(sigmoid(alpha + logit)) = base_rate.
-    The sample has no repeat customers: which earlier record a purchase repeats does not depend
-    on the customer's attributes, so the expected probability is the same, and independent
-    customers estimate it best. Default probabilities are very skewed, so 2^18 of them put the
-    mean within about 1-2 % of the rate (frames of seeds 5, 7, 42, 99 show 2.92-2.99 % for
-    3 %); a larger sample would cost the first call seconds. Repeats only add time
-    since signup, which matters for device trust only when the look-back spans weeks (below
-    about one record per minute).
+    The cutoff approves ``APPROVAL_SHARE`` of applications for eligible products; hardship
+    reaches ``HIT_FACTOR`` × ``base_rate`` of approved loans before their last instalment; the
+    intercept makes those loans' mean default probability such that ``base_rate`` of approved
+    loans charge off. The cutoff and the hardship intercept depend on each other (the lender
+    declines customers in hardship), so they are solved in turn, twice. 2^18 records put the
+    rates within about 1-2 % of their targets.
     """
-    logit = _calibration_sample(weights, ip, period_us)[0]
-    guess = math.log(base_rate / (1.0 - base_rate)) - float(np.mean(logit))
-    return solve_intercept(logit, base_rate, guess)
+    sample = _calibration_sample(weights, ip, period_us, life)
+    share = min(M.HIT_MAX, M.HIT_FACTOR * base_rate)
+    hazard0 = _hazard0(sample, 1.0, share)
+    cutoff = 1.0
+    for _ in range(2):
+        cutoff = _cutoff(sample, hazard0)
+        hazard0 = _hazard0(sample, cutoff, share)
+    approved, hit = _book(sample, cutoff, hazard0)
+    logit = sample["logit"][hit]
+    rate = min(base_rate * int(approved.sum()) / max(1, int(hit.sum())), 0.999)
+    guess = math.log(rate / (1.0 - rate)) - float(np.mean(logit))
+    alpha = solve_intercept(logit, rate, guess)
+    return Book(cutoff, hazard0, alpha, approved, hit)
 
 
 def solve_intercept(logit: np.ndarray, rate: float, guess: float) -> float:
@@ -333,21 +425,28 @@ def solve_intercept(logit: np.ndarray, rate: float, guess: float) -> float:
 
 @functools.lru_cache(maxsize=64)
 def calibrate_concept(weights: tuple[float, ...], base_rate: float, ip: tuple[int, ...],
-                      period_us: float) -> tuple[float, float, np.ndarray]:
+                      period_us: float,
+                      life: tuple[float, ...]) -> tuple[float, float, np.ndarray]:
     """Concept drift's constants: the new score's offset and factor (so it has the observed
     score's mean and spread on the calibration sample) and the intercept at each intensity of
-    the grid -1, -0.9, ..., 1 that keeps the mean default probability at ``base_rate``.
+    the grid -1, -0.9, ..., 1 that keeps the share of approved loans that charge off at
+    ``base_rate`` (the loans in hardship's mean default probability at its calibrated value).
     """
-    logit, observed, new = _calibration_sample(weights, ip, period_us)
+    sample = _calibration_sample(weights, ip, period_us, life)
+    observed, new = sample["observed"], sample["new"]
     factor = float(np.std(observed) / np.std(new))
     offset = float(np.mean(observed) - factor * np.mean(new))
-    rest = logit - observed  # the hidden factor's part (no stress in the sample)
-    alpha0 = calibrate(weights, base_rate, ip, period_us)
+    book = calibrate(weights, base_rate, ip, period_us, life)
+    hit = book.hit
+    rate = min(base_rate * int(book.approved.sum()) / max(1, int(hit.sum())), 0.999)
+    rest = (sample["logit"] - observed)[hit]  # the hidden factor's part (no stress)
+    alpha0 = book.alpha
     grid = np.empty(K.CONCEPT_GRID)
     for i, a in enumerate(np.linspace(-1.0, 1.0, K.CONCEPT_GRID)):
         theta = a * 0.5 * np.pi
-        turned = rest + np.cos(theta) * observed + np.sin(theta) * (offset + factor * new)
-        alpha = solve_intercept(turned, base_rate, alpha0)
+        turned = rest + np.cos(theta) * observed[hit] + np.sin(theta) * (
+            offset + factor * new[hit])
+        alpha = solve_intercept(turned, rate, alpha0)
         grid[i] = alpha
     grid[K.CONCEPT_GRID // 2] = alpha0  # no drift: exactly the plain intercept
     return offset, factor, grid

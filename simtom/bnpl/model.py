@@ -94,7 +94,19 @@ SCENARIO_TILT = (
     (1.0, 1.2, 2.0, 2.5),
 )
 RISK_LEVEL = ("low", "medium", "high", "very_high")
-PAYMENT_FREQUENCY = ("bi_weekly",)
+PAYMENT_FREQUENCY = ("bi_weekly", "monthly")
+#: An application's status: approved (or "completed", the original simtom's name, with
+#: approved_status="completed") or declined; a declined one's reason.
+STATUS = ("approved", "completed", "declined")
+DECLINE_REASON = ("product_not_eligible", "delinquent", "risk_score", "credit_limit")
+#: Share of applications for an eligible product that the lender approves (at no economic
+#: stress; the CFPB's 2021 figure for the five largest US lenders: about 73 %).
+APPROVAL_SHARE = 0.73
+#: Share of approved loans whose customer's hardship starts before their last instalment, as a
+#: multiple of base_default_rate (at most HIT_MAX): such a loan charges off with its own
+#: probability (mean 1 / HIT_FACTOR) and is otherwise paid, late.
+HIT_FACTOR = 4.0
+HIT_MAX = 0.95
 PURCHASE_CONTEXT = ("normal", "impulse", "rushed")
 CONTEXT_BY_SCENARIO = ((0.90, 0.05, 0.05), (0.10, 0.70, 0.20), (0.50, 0.20, 0.30),
                        (0.10, 0.30, 0.60))

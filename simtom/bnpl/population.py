@@ -159,11 +159,10 @@ def write_ints(ip: np.ndarray, rate_per_s: float, repeat_rate: float,
     ip[K.I_P_TOTAL : K.I_P_TOTAL + len(ints)] = ints
 
 
-def write_floats(fp: np.ndarray, rate_per_s: float, repeat_rate: float,
-                 max_customers: int | None) -> None:
-    """Put the population's lifetimes into the kernel's float parameters."""
-    _, floats = parameters(rate_per_s, repeat_rate, max_customers)
-    fp[K.F_LIFE : K.F_LIFE + len(floats)] = floats
+def life_floats(rate_per_s: float, repeat_rate: float,
+                max_customers: int | None) -> tuple[float, ...]:
+    """The population's lifetimes, for the kernel's float parameters at ``F_LIFE``."""
+    return tuple(parameters(rate_per_s, repeat_rate, max_customers)[1])
 
 
 def neighbours(seed: int, records: np.ndarray, rate_per_s: float, repeat_rate: float = 0.7,
