@@ -20,6 +20,7 @@ from simtom.errors import (
     UnknownGeneratorError,
 )
 from simtom.outputs.aio import stream, stream_frames
+from simtom.outputs.events import events, iter_events
 from simtom.outputs.frames import drift_schedule, frame, iter_frames, scenario
 from simtom.spec.fields import Field
 from simtom.spec.scenario import DEFAULT_START, Scenario
@@ -37,7 +38,9 @@ __all__ = [
     "__version__",
     "available",
     "drift_schedule",
+    "events",
     "frame",
+    "iter_events",
     "iter_frames",
     "register",
     "scenario",

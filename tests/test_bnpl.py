@@ -59,7 +59,8 @@ def test_every_field_with_its_dtype(df):
                "first_payment_amount", "payment_frequency", "purchase_context",
                "checkout_speed", "cart_abandonment_count", "price_comparison_time",
                "time_on_site_seconds", "credit_utilization", "economic_stress_factor",
-               "will_default", "days_to_first_missed_payment", "_timestamp", "_record_id",
+               "will_default", "days_to_first_missed_payment", "label_available_at",
+               "_timestamp", "_record_id",
                "_generator"]
     assert df.columns == bnpl_md
     for name, (_, _, dtype) in COLUMNS.items():
@@ -67,7 +68,7 @@ def test_every_field_with_its_dtype(df):
     assert df.schema["_timestamp"] == pl.Datetime("us", "UTC")
     # no loan, no label: a declined application's; no reason: an approved one's
     nullable = {"credit_utilization", "days_to_first_missed_payment", "will_default",
-                "decline_reason"}
+                "decline_reason", "label_available_at"}
     for name in df.columns:
         if name not in nullable:
             assert df[name].null_count() == 0, name

@@ -30,7 +30,7 @@ from simtom.bnpl.generator import BNPLBlocks, run_kernel
 from simtom.engine.arrivals import Arrivals
 
 N = 100_000
-LABELS = ["will_default", "days_to_first_missed_payment"]
+LABELS = ["will_default", "days_to_first_missed_payment", "label_available_at"]  # post-outcome
 #: What covariate drift moves in a BNPL record (and what follows from the price).
 COVARIATE_FIELDS = {"amount", "product_price", "first_payment_amount", "credit_utilization",
                     "installment_count", "product_bnpl_eligible", "product_category",

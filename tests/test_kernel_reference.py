@@ -694,12 +694,13 @@ INT_ROWS = {"customer": K.I_CUSTOMER, "product": K.I_PRODUCT, "device": K.I_DEVI
             "payment": K.I_PAYMENT, "tenure": K.I_TENURE, "credit_limit": K.I_CREDIT_LIMIT,
             "installments": K.I_INSTALLMENTS, "abandon": K.I_ABANDON,
             "comparison": K.I_COMPARISON, "site_time": K.I_SITE_TIME,
-            "days_missed": K.I_DAYS_MISSED}
+            "days_missed": K.I_DAYS_MISSED, "label_at": K.I_LABEL_AT,
+            "hardship": K.I_HARDSHIP}
 FLOAT_ROWS = {"amount": K.X_AMOUNT, "first_payment": K.X_FIRST_PAYMENT,
               "risk_score": K.X_RISK_SCORE, "utilization": K.X_UTILIZATION, "logit": K.X_LOGIT,
               "observed": K.X_OBSERVED, "new": K.X_NEW, "stress": K.X_STRESS,
               "hazard": K.X_HAZARD, "expo": K.X_EXPO, "elapsed": K.X_ELAPSED,
-              "span": K.X_SPAN}
+              "span": K.X_SPAN, "late": K.X_LATE}
 HAZARD_AGE = (0.45, 0.2, 0.0, -0.15, -0.3)
 HAZARD_ADDRESS = (0.25, 0.0, 0.35)
 US_PER_MONTH = 2_629_800_000_000  # 365.25 / 12 days
@@ -838,6 +839,8 @@ def ref_record(seed: int, k: int, t: int, start_us: int, tables: list[list[float
     expo = -math.log(py_uniform(cb, 13))
     years = expo * math.exp(-(fp[K.F_HAZARD0] + hazard))
     hardship = anchor + int(years * US_PER_YEAR) if years < 1e4 else 1 << 62
+    late_latent = 0.6 * hidden + 0.8 * py_normal(cb, 14)
+    late = min(0.5, fp[K.F_LATE] * math.exp(0.8 * late_latent))
     age = float(t - birth_us) / float(US_PER_YEAR)
     f["age"] = next((i for i in range(4) if age < ages[i + 1]), 4)
     f.update(income=income, credit=credit, verification=verification, address=address,
@@ -969,13 +972,35 @@ def ref_record(seed: int, k: int, t: int, start_us: int, tables: list[list[float
              frequency=0 if installments == 4 else 1, hazard=hazard, expo=expo,
              elapsed=(t - anchor) / US_PER_YEAR, span=span / US_PER_YEAR)
     f["default"], f["days_missed"] = False, -1
+    f.update(hardship=hardship, late=late, label_at=0)
     p_default = 1.0 / (1.0 + math.exp(-(alpha + logit)))
     if approved and hardship < t + span and py_uniform(rb, 11) < p_default:
         due = (max(hardship, t) - t) // step + 1  # the first instalment after the hardship
         f["default"] = True
         f["days_missed"] = (14 * due if installments == 4
                             else (due * step + US_PER_DAY // 2) // US_PER_DAY)
+        f["label_at"] = t + due * step + 120 * US_PER_DAY  # the charge-off
+    elif approved:  # the last instalment's payment (repay.py)
+        f["label_at"] = ref_paid(seed, k, installments, t + span, step, late, hardship)
     return f
+
+
+def ref_paid(seed: int, k: int, i: int, due: int, step: int, late: float, hardship: int) -> int:
+    """When instalment ``i`` of record ``k``'s loan (no charge-off), due at ``due``, is paid:
+    at the cure if due in a hardship (10-100 days after it), else on time or late with the
+    customer's chance, by 1 + an exponential of mean 4 days, before the next due date and the
+    hardship."""
+    rb = py_key_base(py_stream_key(seed, 214), k)
+    cure = hardship + int((10.0 + 90.0 * py_uniform(rb, 0)) * US_PER_DAY)
+    if hardship <= due < cure:
+        return cure
+    if py_uniform(rb, 2 * i) >= late:
+        return due
+    days = 1 + math.floor(-math.log(1.0 - py_uniform(rb, 2 * i + 1)) * 4.0)
+    delay = min(days * US_PER_DAY, step - US_PER_DAY)
+    if due < hardship:
+        delay = min(delay, hardship - due - 1)
+    return due + max(delay, 0)
 
 
 def check_features(scenario: simtom.Scenario, first: int, n: int) -> None:
@@ -991,6 +1016,7 @@ def check_features(scenario: simtom.Scenario, first: int, n: int) -> None:
     arrivals.fill(pos, times)
     ip = prepared.ip.copy()
     ip[K.I_INTERNALS] = 1  # the internal rows too
+    ip[K.I_LIFECYCLE] = 1
     codes, ints, floats, flags = run_kernel(scenario.seed, first, times, scenario.start_us,
                                             prepared.tables, prepared.fp, ip)
     tables, fp, ipl = prepared.tables.tolist(), prepared.fp.tolist(), ip.tolist()

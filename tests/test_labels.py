@@ -13,7 +13,7 @@ from sklearn.metrics import roc_auc_score
 
 import simtom
 
-LABELS = ["will_default", "days_to_first_missed_payment"]
+LABELS = ["will_default", "days_to_first_missed_payment", "label_available_at"]  # post-outcome
 BOOKKEEPING = ["transaction_id", "customer_id", "product_id", "device_id", "payment_method_id",
                "_timestamp", "_record_id", "_generator", "currency", "status", "decline_reason",
                "payment_type",

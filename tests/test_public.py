@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import simtom
+import simtom.outputs.events
 import simtom.outputs.frames
 
 
@@ -14,13 +15,16 @@ def test_all_names_exist_and_nothing_public_is_missing():
     assert sorted(simtom.__all__) == sorted(set(simtom.__all__))
     for name in simtom.__all__:
         assert hasattr(simtom, name), name
-    for name in ("frame", "iter_frames", "scenario", "SimtomError", "ConfigError"):
+    for name in ("frame", "iter_frames", "scenario", "SimtomError", "ConfigError", "events",
+                 "iter_events"):
         assert name in simtom.__all__
 
 
 def test_docstring_examples():
     result = doctest.testmod(simtom.outputs.frames, optionflags=doctest.ELLIPSIS)
     assert result.attempted >= 3 and result.failed == 0
+    result = doctest.testmod(simtom.outputs.events, optionflags=doctest.ELLIPSIS)
+    assert result.attempted >= 4 and result.failed == 0
 
 
 def test_kernels_are_not_a_top_level_kernels_module(tmp_path):

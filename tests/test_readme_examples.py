@@ -24,7 +24,7 @@ from simtom.generators.ecommerce.bnpl import BNPLGenerator
 def test_every_example_is_tested() -> None:
     names = set(examples())
     assert names == {"basic-usage", "fraud-scenario", "drift-configs", "custom-time", "config",
-                     "drift",
+                     "drift", "delayed-labels",
                      "plugin-record", "credit-cards", "credit-cards-test", "block-generator"}
 
 
@@ -53,6 +53,21 @@ def test_basic_usage_records_are_the_servers(capsys: pytest.CaptureFixture[str])
         body = {"rate_per_second": 1000.0, "total_records": 30, "seed": 42, "paced": False}
         r = httpx.post(f"{url}/stream/bnpl?format=ndjson", json=body)
     assert printed == [json.loads(line) for line in r.content.splitlines()]
+
+
+def test_delayed_labels(capsys: pytest.CaptureFixture[str]) -> None:
+    """The lender's known outcomes on day 240 under-count charge-offs, and later loans' labels
+    arrive over months: no charge-off by day 300, all labels by day 800, a useful AUC."""
+    load("delayed-labels")
+    out = capsys.readouterr().out
+    known, final = map(float, re.search(
+        r"charge-off rate ([\d.]+)% among them .*in the end: ([\d.]+)%", out).groups())
+    assert known < 0.7 * final
+    days = {int(d): (int(share), int(co), auc) for d, share, co, auc in re.findall(
+        r"day (\d+): (\d+)% of the labels, (\d+) charge-offs, ROC AUC (\S+)", out)}
+    assert days[300][1] == 0 and days[800][0] == 100
+    assert days[300][0] < days[400][0] < days[500][0] < days[800][0]
+    assert 0.65 < float(days[800][2]) < 0.85
 
 
 def test_fraud_scenario(capsys: pytest.CaptureFixture[str]) -> None:

@@ -22,6 +22,7 @@ import numpy as np
 
 from . import customers as C
 from . import drift as D
+from . import repay as R
 from ._jit import helper, inline, jit, parallel
 from .rng import (
     categorical,
@@ -97,7 +98,8 @@ F_NEW_FACTOR = i64(95)
 F_LIFE = i64(96)  # the population's lifetimes (customers.LIFE_SIZE slots)
 F_HAZARD0 = i64(96 + C.LIFE_SIZE)  # log-hazard intercept of hardship, per year (calibrated)
 F_CUTOFF = i64(97 + C.LIFE_SIZE)  # the lender's highest approved risk score (calibrated)
-N_FLOAT_PARAMS = i64(98 + C.LIFE_SIZE)
+F_LATE = i64(98 + C.LIFE_SIZE)  # a typical customer's chance of paying an instalment late
+N_FLOAT_PARAMS = i64(99 + C.LIFE_SIZE)
 CONCEPT_GRID = 21
 
 # Slots of the integer parameter vector.
@@ -110,7 +112,8 @@ I_INTERNALS = i64(13)  # 1: also write the internal rows X_OBSERVED and X_NEW (c
 I_P_TOTAL = i64(14)  # the population: lanes in all, then customers.POP_ROW slots per stratum
 I_POP = i64(15)
 I_APPROVED_CODE = i64(15 + C.POP_SIZE)  # status code of an approved application (S_APPROVED ..)
-N_INT_PARAMS = i64(16 + C.POP_SIZE)
+I_LIFECYCLE = i64(16 + C.POP_SIZE)  # 1: also write I_HARDSHIP and X_LATE (for the events)
+N_INT_PARAMS = i64(17 + C.POP_SIZE)
 
 # Output rows: categorical codes (uint8).
 C_AGE = i64(0)
@@ -155,7 +158,9 @@ I_ABANDON = i64(7)
 I_COMPARISON = i64(8)
 I_SITE_TIME = i64(9)
 I_DAYS_MISSED = i64(10)  # -1 where null
-N_INTS = i64(11)
+I_LABEL_AT = i64(11)  # when the loan's outcome is known, µs (approved loans only)
+I_HARDSHIP = i64(12)  # the customer's hardship time, µs (only with I_LIFECYCLE)
+N_INTS = i64(13)
 
 # Output rows: floats (float64).
 X_AMOUNT = i64(0)
@@ -171,7 +176,8 @@ X_HAZARD = i64(8)  # the customer's log-hazard of hardship before the intercept
 X_EXPO = i64(9)  # the customer's exponential draw: hardship after EXPO / hazard years
 X_ELAPSED = i64(10)  # years since the customer joined the lender
 X_SPAN = i64(11)  # years from the application to the loan's last instalment
-N_FLOATS = i64(12)
+X_LATE = i64(12)  # the customer's chance of paying an instalment late (only with I_LIFECYCLE)
+N_FLOATS = i64(13)
 
 # Output rows: booleans.
 B_ELIGIBLE = i64(0)
@@ -182,7 +188,7 @@ N_FLAGS = i64(4)
 
 US_PER_DAY = i64(86_400_000_000)
 US_PER_YEAR = i64(31_557_600_000_000)  # 365.25 days
-US_PER_MONTH = i64(2_629_800_000_000)  # 30.4375 days: a twelfth of 365.25
+US_PER_MONTH = R.US_PER_MONTH  # 30.4375 days: a twelfth of 365.25
 #: The lender sees a customer's hardship this long after it starts (a payment 30 days past due
 #: reaches the credit file), and declines the customer from then on.
 VISIBLE_US = i64(30) * US_PER_DAY
@@ -261,7 +267,8 @@ MF_INCOME = i64(2)
 MF_DEVICE_DRIFT = i64(3)  # covariate drift's intensity when the customer arrived
 MF_HAZARD = i64(4)  # the log-hazard of hardship before the intercept
 MF_EXPO = i64(5)  # the exponential draw that places the hardship
-N_MEMO_FLOATS = i64(6)
+MF_LATE = i64(6)  # the customer's chance of paying an instalment late (outside hardship)
+N_MEMO_FLOATS = i64(7)
 
 # Product memo.
 P_TAG = i64(0)
@@ -330,6 +337,9 @@ def fill_customer(cust, anchor, middle, memo_i, memo_f, slot, customer_key, tabl
     memo_f[slot, MF_EXPO] = expo
     memo_i[slot, M_ANCHOR] = anchor
     memo_i[slot, M_HARDSHIP] = anchor + np.int64(years * US_PER_YEAR) if years < 1e4 else NEVER
+    # late payers: the hidden factor's customers more often (at most one instalment in two)
+    late_latent = 0.6 * memo_f[slot, MF_HIDDEN] + 0.8 * normal(cb, i64(14))
+    memo_f[slot, MF_LATE] = min(0.5, fp[F_LATE] * math.exp(0.8 * late_latent))
     memo_i[slot, M_TAG] = cust
 
 
@@ -398,8 +408,10 @@ def fill_range(seed, first, times, start_us, tables, fp, ip, codes, ints, floats
     drift_t0 = ip[I_DRIFT_T0]
     drift_scale = fp[F_DRIFT_SCALE]
     internals = ip[I_INTERNALS] != 0
+    lifecycle = ip[I_LIFECYCLE] != 0
     stress = fp[F_STRESS]
     n = hi - lo
+    repay_key = stream_key(seed, R.STREAM_REPAY)
     round_key = C.round_stream(seed)
     lane_key = C.lane_stream(seed)
     period = fp[F_PERIOD]
@@ -626,16 +638,28 @@ def fill_range(seed, first, times, start_us, tables, fp, ip, codes, ints, floats
         # hidden ones, on the log-odds scale); otherwise it is paid ---------------------------
         ints[I_DAYS_MISSED, r] = -1
         flags[B_DEFAULT, r] = False
+        defaulted = False
+        missed_us = i64(0)
         if approved and hardship < t + span:
             p_default = 1.0 / (1.0 + math.exp(-(alpha + logit)))
             if uniform(rb, i64(11)) < p_default:
+                defaulted = True
                 flags[B_DEFAULT, r] = True
                 # the first instalment due after the hardship starts is the first one missed
                 due = (max(hardship, t) - t) // step + 1
+                missed_us = due * step
                 if installments == 4:
                     ints[I_DAYS_MISSED, r] = 14 * due
                 else:
-                    ints[I_DAYS_MISSED, r] = (due * step + US_PER_DAY // 2) // US_PER_DAY
+                    ints[I_DAYS_MISSED, r] = (missed_us + US_PER_DAY // 2) // US_PER_DAY
+        if lifecycle:
+            ints[I_HARDSHIP, r] = hardship
+            floats[X_LATE, r] = memo_f[slot, MF_LATE]
+        ints[I_LABEL_AT, r] = 0  # null where declined (the bytes under a null are fixed too)
+        if approved:  # the charge-off, or the last payment (repay.py)
+            ints[I_LABEL_AT, r] = R.label_time(key_base(repay_key, k), t, installments,
+                                               defaulted, t + missed_us,
+                                               memo_f[slot, MF_LATE], hardship)
 
 
 @parallel

@@ -11,8 +11,8 @@ records is one pickle (protocol 4 opcodes) of a list of dicts:
   as ``(dict,)``;
 - each record as ``dict.copy(template)`` (a copy of a dict of the right size costs a ``memcpy``,
   where a dict filled key by key is resized four times), then ``SETITEMS`` with the fields whose
-  value is not the template's. Measured over BNPL chunks of 256 records: 19 of 46 fields on
-  average constant in the chunk or equal to its common value, so 27 set per record;
+  value is not the template's. Measured over BNPL chunks of 256 records: 19 of 47 fields on
+  average constant in the chunk or equal to its common value, so 28 set per record;
 - ``APPENDS`` and ``STOP``.
 
 Values are those of the record's JSON line parsed back (see ``jsonl.py``): integers, floats

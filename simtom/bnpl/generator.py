@@ -20,8 +20,10 @@ import polars as pl
 import pyarrow as pa
 from simtom_kernels import bnpl as K
 
+from simtom.bnpl import lifecycle as life
 from simtom.bnpl import model as M
 from simtom.bnpl import population
+from simtom.bnpl.columns import PARALLEL_CHUNK, nulls, strings
 from simtom.engine._constants import constant_strings
 from simtom.engine.generator import BlockGenerator
 from simtom.spec import drift as drift_
@@ -88,7 +90,10 @@ COLUMNS: dict[str, tuple[str, Any, pl.DataType]] = {
     "economic_stress_factor": ("floats", K.X_STRESS, pl.Float64()),
     "will_default": ("flags", K.B_DEFAULT, pl.Boolean()),
     "days_to_first_missed_payment": ("ints", K.I_DAYS_MISSED, pl.Int64()),
+    "label_available_at": ("ints", K.I_LABEL_AT, pl.Datetime("us", "UTC")),
 }
+#: Fields known only after the decision (the outcome, in one form or another): never features.
+POST_OUTCOME = ("will_default", "days_to_first_missed_payment", "label_available_at")
 
 OPTIONS: tuple[Field, ...] = (
     Field("risk_scenario_weights", "weights", tuple(zip(M.RISK_SCENARIO,
@@ -122,11 +127,6 @@ OPTIONS: tuple[Field, ...] = (
           "(false keeps only their ids)."),
 )
 
-#: Fewest records per parallel chunk of the feature kernel (blocks of fewer than two run
-#: serially). Larger blocks are cut into two chunks per thread: each chunk starts with an empty
-#: customer memo, so fewer, longer chunks fill fewer customers twice (measured: 65,536-record
-#: chunks of a 262,144-record block 3-10 % faster than 32,768).
-PARALLEL_CHUNK = 32_768
 CALIBRATION_SEED = 0x5EED_CA1
 CALIBRATION_RECORDS = 1 << 18
 
@@ -192,6 +192,17 @@ class BNPLBlocks(BlockGenerator):
         return Prepared(_tables(weights), fp, ip, o["economic_stress_factor"], columns,
                         plan.on("covariate") > 0)
 
+    lifecycle = True
+    event_schema = life.EVENT_SCHEMA
+
+    def events(self, scenario: Scenario, prepared: Any, first: int,
+               times: np.ndarray) -> pl.DataFrame:
+        p: Prepared = prepared
+        ip = p.ip.copy()
+        ip[K.I_LIFECYCLE] = 1
+        rows = run_kernel(scenario.seed, first, times, scenario.start_us, p.tables, p.fp, ip)
+        return life.events(scenario.seed, first, times, rows)
+
     def schema(self, scenario: Scenario) -> pl.Schema:
         keep = scenario.options.get("denormalize_entities", True)
         return pl.Schema({c: spec[2] for c, spec in COLUMNS.items()
@@ -211,15 +222,17 @@ class BNPLBlocks(BlockGenerator):
         for name in p.columns:
             source, row, dtype = COLUMNS[name]
             if source == "codes" and row == K.C_DECLINE:  # null where approved
-                s = _nulls(pa.uint8(), name, codes[row], ~approved)
+                s = nulls(pa.uint8(), name, codes[row], ~approved)
                 enums.append(name)
             elif source == "codes":  # made Enum below, all in one polars call
                 s = pl.Series(name, codes[row])
                 enums.append(name)
             elif source == "ints" and row == K.I_DAYS_MISSED:  # -1 marks null (no default)
-                s = _nulls(pa.int64(), name, ints[row], ints[row] >= 0)
+                s = nulls(pa.int64(), name, ints[row], ints[row] >= 0)
+            elif source == "ints" and row == K.I_LABEL_AT:  # null where declined (no loan)
+                s = nulls(pa.timestamp("us", "UTC"), name, ints[row], approved)
             elif source == "flags" and row == K.B_DEFAULT:  # null where declined (no loan)
-                s = _nulls(pa.bool_(), name, flags[row], approved)
+                s = nulls(pa.bool_(), name, flags[row], approved)
             elif source == "ints":
                 s = pl.Series(name, ints[row])
             elif row == K.X_STRESS and not p.stress_drifts:  # one value: a constant column
@@ -239,19 +252,6 @@ class BNPLBlocks(BlockGenerator):
         # columns, not one each, is a third of the cost of a 16,384-record stream block.
         return pl.DataFrame(series).with_columns(
             pl.lit(_CATEGORIES[name]).gather(pl.col(name)).alias(name) for name in enums)
-
-
-def _nulls(kind: pa.DataType, name: str, values: np.ndarray, valid: np.ndarray) -> pl.Series:
-    """A column of ``values`` (a kernel row: int64, uint8 or bool), null where ``valid`` is
-    False: an Arrow array over them with a validity bitmap (booleans are bit-packed; the others
-    are not copied)."""
-    bitmap = np.packbits(valid, bitorder="little")
-    if kind == pa.bool_():
-        data = pa.py_buffer(np.packbits(values, bitorder="little"))
-    else:
-        data = pa.py_buffer(np.ascontiguousarray(values))
-    array = pa.Array.from_buffers(kind, values.shape[0], [pa.py_buffer(bitmap), data])
-    return pl.Series(name, array)
 
 
 _CATEGORIES = {name: pl.Series(name, spec[2].categories.to_list(), dtype=spec[2])
@@ -469,22 +469,6 @@ def _ids(first: int, ints: np.ndarray) -> dict[str, pl.Series]:
              ("device_id", "cust_", customers, "_device_", ints[K.I_DEVICE]),
              ("payment_method_id", "cust_", customers, "_pm_", ints[K.I_PAYMENT])]
     width = {"transaction_id": 8}
-    return {name: _strings(prefix, numbers, width.get(name, 6), infix, suffixes, views[i],
+    return {name: strings(prefix, numbers, width.get(name, 6), infix, suffixes, views[i],
                            starts)
             for i, (name, prefix, numbers, infix, suffixes) in enumerate(specs)}
-
-
-def _strings(prefix: str, numbers: np.ndarray, width: int, infix: str = "",
-             suffixes: np.ndarray | None = None, views: np.ndarray | None = None,
-             starts: np.ndarray | None = None) -> pl.Series:
-    """An id column, written by a kernel as Arrow string views: polars takes it without a copy."""
-    pre = np.frombuffer(prefix.encode(), np.uint8)
-    mid = np.frombuffer(infix.encode(), np.uint8)
-    parallel = len(numbers) >= 2 * PARALLEL_CHUNK and numba.get_num_threads() > 1
-    views, data = K.id_views(pre, numbers, np.int64(width), mid,
-                             numbers if suffixes is None else suffixes, parallel, views, starts)
-    # a view addresses its data by a u32 offset: blocks of at most MAX_BATCH (2^24) ids of at
-    # most 53 bytes stay far below 4 GiB
-    array = pa.Array.from_buffers(pa.string_view(), len(numbers),
-                                  [None, pa.py_buffer(views), pa.py_buffer(data)])
-    return pl.Series(array)

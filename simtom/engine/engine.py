@@ -115,6 +115,27 @@ class Engine:
                 return
             pos = block.end
 
+    def event_blocks(self, *, batch_size: int) -> Iterator[tuple[int, pl.DataFrame]]:
+        """The lifecycle events of the scenario's records, ``batch_size`` records at a time:
+        (the last record's event time, the block's events, unsorted across records). Events
+        come after their record, so once a block is out every event before its last record's
+        time is known."""
+        check_batch_size(batch_size)
+        pos = self.arrivals.start()
+        while True:
+            n = self.count(pos, batch_size)
+            if n == 0:
+                return
+            times = np.empty(n, np.int64)
+            slots = np.empty(n, np.int64)
+            end, filled = self.arrivals.fill_range(pos, times, slots)
+            if filled:
+                yield int(times[filled - 1]), self.generator.events(
+                    self.scenario, self._prepared, pos.record, times[:filled].copy())
+            if filled < n:
+                return
+            pos = end
+
     def deliverer(self, after: tuple[int, int, int] | None = None) -> Deliverer:
         """A hold-back for delivery faults of this engine's stream."""
         return Deliverer(self.scenario, windowed=self.arrivals.pattern != "uniform",

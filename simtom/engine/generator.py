@@ -48,6 +48,19 @@ class BlockGenerator:
         """Records ``first .. first + len(times) - 1`` with event times ``times`` (µs)."""
         raise NotImplementedError
 
+    #: Whether the generator has a lifecycle: events after each record (``events``).
+    lifecycle: ClassVar[bool] = False
+    #: The events' columns and dtypes (with ``lifecycle``).
+    event_schema: ClassVar[Mapping[str, pl.DataType]] = {}
+
+    def events(self, scenario: Scenario, prepared: Any, first: int,
+               times: np.ndarray) -> pl.DataFrame:
+        """The lifecycle events of records ``first ..`` (event times ``times``): the
+        ``event_schema`` columns plus ``_timestamp``, ``_record_id`` and ``_event_index`` (the
+        event's place among its record's), each record's in time order, unsorted across
+        records. Only for a generator with ``lifecycle``."""
+        raise NotImplementedError
+
     def config_schema(self) -> dict[str, Any]:
         return config_schema(self.options, title=f"{self.name} configuration")
 
