@@ -114,7 +114,10 @@ def test_records_before_drift_start_are_the_plain_ones(plain: pl.DataFrame, kind
     before = df["_timestamp"] < simtom.DEFAULT_START + dt.timedelta(seconds=40_000)
     assert before.sum() == 40_000
     assert (df.filter(before)["_drift"] == 0).all()
-    assert df.filter(before).drop("_drift").equals(plain.filter(before))
+    # what was known at the time is the plain run's; outcomes of loans still open at the change
+    # may move (drift reaches hardship after it: a recession hits loans already written)
+    assert df.filter(before).drop("_drift", *LABELS).equals(
+        plain.filter(before).drop(LABELS))
     assert (df.filter(~before)["_drift"] != 0).mean() > 0.5
     assert changed(df.drop("_drift"), plain) <= COVARIATE_FIELDS
 
@@ -260,7 +263,9 @@ def test_a_model_trained_before_a_concept_change_loses_auc() -> None:
     AUC's SE here is ~0.01 (about 1,100 and 4,500 defaulters): the bands are 2-4 SEs."""
     concept_before, concept_after = after_a_change(["concept"])
     covariate_before, covariate_after = after_a_change(["covariate"])
-    assert concept_before == covariate_before > 0.7  # the same records before the change
+    # before the change the features and decisions are the same, but not every label: drift
+    # reaches the hardship of customers with loans open at the change
+    assert concept_before > 0.7 and covariate_before > 0.7
     assert concept_after < concept_before - 0.04, (concept_before, concept_after)
     assert concept_after < covariate_after - 0.02, (concept_after, covariate_after)
 

@@ -121,8 +121,11 @@ def test_lateness_is_commoner_than_charge_off_and_near_the_public_figures() -> N
     """Over the last year of ~1.6 years of applications (0.01/s, 500k): the share of borrowers
     (customers with a loan written in the year) charged at least one late fee in the year, and
     the share of loans charged off. BNPL.md: about 10.5 % of borrowers a year with a late fee,
-    about 2.4 % of loans charged off (base_default_rate's default is 3 %). Measured: 17 %
-    of borrowers (all of it from hardship: see the README), 3.0 % of loans."""
+    about 2.4 % of loans charged off (base_default_rate's default is 3 %): lateness several times
+    commoner than charge-off. Measured: 10.5 % of borrowers, 3.0 % of loans charged off, 6.7 %
+    of loans with a fee. The calibration (LATE_SHARE) was set on this seed, so the band is the
+    calibration's own sampling error over ~64k borrowers (0.12 %) four times, plus 0.5 % for
+    another seed's population."""
     log = simtom.events("bnpl", n=500_000, seed=3, rate_per_second=0.01)
     end = log.filter(pl.col("event_type") == "application")["_timestamp"].max()
     year = log.filter(pl.col("_timestamp").is_between(end - dt.timedelta(days=365), end))
@@ -136,9 +139,10 @@ def test_lateness_is_commoner_than_charge_off_and_near_the_public_figures() -> N
     charged = log.filter(pl.col("event_type") == "charge_off").height / originations
     se = math.sqrt(0.03 * 0.97 / log["customer_id"].n_unique())
     assert abs(charged - 0.03) < 0.03 * 0.02 + 4 * se, charged  # calibration good to ~2 %
-    assert 0.08 <= share <= 0.20, share  # the public 10.5 %, and this model's 17 %
+    assert abs(share - 0.105) <= 4 * math.sqrt(0.105 * 0.895 / borrowers) + 0.005, share
+    assert share > 3 * charged
     loans_with_fee = log.filter(pl.col("event_type") == "late_fee")["_record_id"].n_unique()
-    assert loans_with_fee / originations > 2.5 * charged
+    assert loans_with_fee / originations > 2 * charged
 
 
 @pytest.mark.parametrize("batch_size", [1, 777, 65_536])

@@ -700,7 +700,12 @@ FLOAT_ROWS = {"amount": K.X_AMOUNT, "first_payment": K.X_FIRST_PAYMENT,
               "risk_score": K.X_RISK_SCORE, "utilization": K.X_UTILIZATION, "logit": K.X_LOGIT,
               "observed": K.X_OBSERVED, "new": K.X_NEW, "stress": K.X_STRESS,
               "hazard": K.X_HAZARD, "expo": K.X_EXPO, "elapsed": K.X_ELAPSED,
-              "span": K.X_SPAN, "late": K.X_LATE}
+              "span": K.X_SPAN, "late": K.X_LATE, "haz_obs": K.X_HAZ_OBS,
+              "haz_new": K.X_HAZ_NEW}
+NEW_HAZARD_AGE = (-0.4, -0.2, 0.0, 0.3, 0.6)
+NEW_HAZARD_VERIFY = (0.0, 0.5, 1.0)
+NEW_HAZARD_METHODS = (0.0, 0.3, 0.7)
+NEVER = 1 << 62
 HAZARD_AGE = (0.45, 0.2, 0.0, -0.15, -0.3)
 HAZARD_ADDRESS = (0.25, 0.0, 0.35)
 US_PER_MONTH = 2_629_800_000_000  # 365.25 / 12 days
@@ -834,11 +839,16 @@ def ref_record(seed: int, k: int, t: int, start_us: int, tables: list[list[float
     signup_us = anchor - int(signup_days * US_PER_DAY)
     n_devices = 1 + py_categorical(cb, 10, tables[K.T_N_DEVICES])
     n_payment = 1 + py_categorical(cb, 11, tables[K.T_N_PAYMENT])
-    hazard = (-0.9 * z + 0.8 * hidden - 0.3 * income_latent + HAZARD_AGE[bracket]
-              + HAZARD_ADDRESS[address] + fp[K.F_STRESS_LOGIT] * fp[K.F_STRESS])
+    obs = (-0.9 * z - 0.3 * income_latent + HAZARD_AGE[bracket] + HAZARD_ADDRESS[address])
+    new_h = (NEW_HAZARD_AGE[bracket] + NEW_HAZARD_VERIFY[verification]
+             + NEW_HAZARD_METHODS[n_payment - 1])
+    rest = 0.8 * hidden
+    hazard = obs + rest
     expo = -math.log(py_uniform(cb, 13))
-    years = expo * math.exp(-(fp[K.F_HAZARD0] + hazard))
-    hardship = anchor + int(years * US_PER_YEAR) if years < 1e4 else 1 << 62
+    mean = fp[K.F_HAZ_MEAN]
+    hardship = ref_hardship(fp, ip, anchor, expo, rest + mean, obs - mean,
+                            fp[K.F_HAZ_NEW_OFFSET] + fp[K.F_HAZ_NEW_FACTOR] * new_h - mean,
+                            py_uniform(cb, 15))
     late_latent = 0.6 * hidden + 0.8 * py_normal(cb, 14)
     late = min(0.5, fp[K.F_LATE] * math.exp(0.8 * late_latent))
     age = float(t - birth_us) / float(US_PER_YEAR)
@@ -970,7 +980,8 @@ def ref_record(seed: int, k: int, t: int, start_us: int, tables: list[list[float
     span = (installments - 1) * step
     f.update(approved=approved, decline=decline, status=ip[K.I_APPROVED_CODE] if approved else 2,
              frequency=0 if installments == 4 else 1, hazard=hazard, expo=expo,
-             elapsed=(t - anchor) / US_PER_YEAR, span=span / US_PER_YEAR)
+             elapsed=(t - anchor) / US_PER_YEAR, span=span / US_PER_YEAR, haz_obs=obs,
+             haz_new=new_h)
     f["default"], f["days_missed"] = False, -1
     f.update(hardship=hardship, late=late, label_at=0)
     p_default = 1.0 / (1.0 + math.exp(-(alpha + logit)))
@@ -983,6 +994,84 @@ def ref_record(seed: int, k: int, t: int, start_us: int, tables: list[list[float
     elif approved:  # the last instalment's payment (repay.py)
         f["label_at"] = ref_paid(seed, k, installments, t + span, step, late, hardship)
     return f
+
+
+def ref_hardship(fp: list[float], ip: list[int], anchor: int, expo: float, fixed: float,
+                 obs: float, new: float, u: float) -> int:
+    """The first event of the customer's hazard from ``anchor``: constant without drift; with
+    it, constant over 16 pieces of a ramp or a period (one for a sudden change; a customer's
+    own switch time for gradual drift), the time where the cumulative hazard reaches ``expo``."""
+    year = float(US_PER_YEAR)
+    grid = fp[K.F_HAZ0_GRID:K.F_HAZ0_GRID + 21]
+    kind, t0, scale = ip[K.I_DRIFT_KIND], ip[K.I_DRIFT_T0], fp[K.F_DRIFT_SCALE]
+    cov, con = fp[K.F_DRIFT_COVARIATE], fp[K.F_DRIFT_CONCEPT]
+
+    def rate(shape: float) -> float:
+        a = con * shape
+        stress = min(max(fp[K.F_STRESS] + cov * shape, 0.0), 5.0)
+        if a == 0.0:
+            log = grid[10] + fixed + obs + fp[K.F_STRESS_LOGIT] * stress
+        else:
+            x = (a + 1.0) * 0.5 * 20
+            i = min(max(math.floor(x), 0), 19)
+            h0 = grid[i] * (1.0 - (x - i)) + grid[i + 1] * (x - i)
+            theta = a * 0.5 * math.pi
+            log = (h0 + fixed + math.cos(theta) * obs + math.sin(theta) * new
+                   + fp[K.F_STRESS_LOGIT] * stress)
+        return math.exp(log)
+
+    def at(tau: float, left: float, r: float) -> int:
+        years = left / r
+        return NEVER if years >= 1e4 else math.floor(tau + years * year)
+
+    rate0 = rate(0.0)
+    if kind == 0 or (cov == 0.0 and con == 0.0):
+        return at(float(anchor), expo, rate0)
+    tau, left = float(anchor), expo
+    start = float(t0) + (u * scale if kind == 4 else 0.0)
+    if tau < start:
+        span = (start - tau) / year
+        if left < rate0 * span:
+            return at(tau, left, rate0)
+        left -= rate0 * span
+        tau = start
+    if kind in (3, 4):
+        return at(tau, left, rate(1.0))
+    piece = scale / 16
+    if kind == 1:
+        for j in range(16):
+            end = float(t0) + (j + 1) * piece
+            if end <= tau:
+                continue
+            r = rate((j + 0.5) / 16)
+            span = (end - tau) / year
+            if left < r * span:
+                return at(tau, left, r)
+            left -= r * span
+            tau = end
+        return at(tau, left, rate(1.0))
+    period = sum(rate(math.sin(2.0 * math.pi * (j + 0.5) / 16)) * piece / year
+                 for j in range(16))
+    m = math.floor((tau - float(t0)) / scale)
+    for _ in range(2):
+        for j in range(16):
+            end = float(t0) + m * scale + (j + 1) * piece
+            if end <= tau:
+                continue
+            r = rate(math.sin(2.0 * math.pi * (j + 0.5) / 16))
+            span = (end - tau) / year
+            if left < r * span:
+                return at(tau, left, r)
+            left -= r * span
+            tau = end
+        m += 1
+        whole = math.floor(left / period)
+        if whole * scale / year >= 1e4:
+            return NEVER
+        left -= whole * period
+        m += whole
+        tau = float(t0) + m * scale
+    return NEVER
 
 
 def ref_paid(seed: int, k: int, i: int, due: int, step: int, late: float, hardship: int) -> int:

@@ -22,6 +22,7 @@ import numpy as np
 
 from . import customers as C
 from . import drift as D
+from . import hardship as H
 from . import repay as R
 from ._jit import helper, inline, jit, parallel
 from .rng import (
@@ -99,7 +100,14 @@ F_LIFE = i64(96)  # the population's lifetimes (customers.LIFE_SIZE slots)
 F_HAZARD0 = i64(96 + C.LIFE_SIZE)  # log-hazard intercept of hardship, per year (calibrated)
 F_CUTOFF = i64(97 + C.LIFE_SIZE)  # the lender's highest approved risk score (calibrated)
 F_LATE = i64(98 + C.LIFE_SIZE)  # a typical customer's chance of paying an instalment late
-N_FLOAT_PARAMS = i64(99 + C.LIFE_SIZE)
+# concept drift on hardship: the old drivers' mean, and the new drivers' offset and factor that
+# give them the old ones' mean and spread (calibrated; used only under concept drift)
+F_HAZ_MEAN = i64(99 + C.LIFE_SIZE)
+F_HAZ_NEW_OFFSET = i64(100 + C.LIFE_SIZE)
+F_HAZ_NEW_FACTOR = i64(101 + C.LIFE_SIZE)
+# the hardship intercept at concept intensity -1, -0.9, ..., 1 (21; the middle one F_HAZARD0's)
+F_HAZ0_GRID = i64(102 + C.LIFE_SIZE)
+N_FLOAT_PARAMS = i64(102 + H.GRID + C.LIFE_SIZE)
 CONCEPT_GRID = 21
 
 # Slots of the integer parameter vector.
@@ -177,7 +185,9 @@ X_EXPO = i64(9)  # the customer's exponential draw: hardship after EXPO / hazard
 X_ELAPSED = i64(10)  # years since the customer joined the lender
 X_SPAN = i64(11)  # years from the application to the loan's last instalment
 X_LATE = i64(12)  # the customer's chance of paying an instalment late (only with I_LIFECYCLE)
-N_FLOATS = i64(13)
+X_HAZ_OBS = i64(13)  # internal: the hardship log-hazard's old drivers (concept drift turns them)
+X_HAZ_NEW = i64(14)  # internal: its new drivers, raw
+N_FLOATS = i64(15)
 
 # Output rows: booleans.
 B_ELIGIBLE = i64(0)
@@ -192,11 +202,16 @@ US_PER_MONTH = R.US_PER_MONTH  # 30.4375 days: a twelfth of 365.25
 #: The lender sees a customer's hardship this long after it starts (a payment 30 days past due
 #: reaches the credit file), and declines the customer from then on.
 VISIBLE_US = i64(30) * US_PER_DAY
-NEVER = i64(1) << i64(62)  # a hardship time past any event time
+NEVER = H.NEVER  # a hardship time past any event time
 #: Log-hazard of hardship by the customer's age bracket (young customers are riskier) and
 #: address stability (new, stable, frequent mover).
 HAZARD_AGE = (0.45, 0.2, 0.0, -0.15, -0.3)
 HAZARD_ADDRESS = (0.25, 0.0, 0.35)
+#: Concept drift's new drivers of hardship (other visible traits): age the other way,
+#: verification level (high .. low) and the number of payment methods.
+NEW_HAZARD_AGE = (-0.4, -0.2, 0.0, 0.3, 0.6)
+NEW_HAZARD_VERIFY = (0.0, 0.5, 1.0)
+NEW_HAZARD_METHODS = (0.0, 0.3, 0.7)
 CREDIT_LIMITS = (500, 1000, 1500, 2500, 5000)
 # Concept drift's new score: what drives default in the new concept (observed fields, but not
 # the ones the old score uses): age bracket, product category, provider and loan length.
@@ -268,7 +283,9 @@ MF_DEVICE_DRIFT = i64(3)  # covariate drift's intensity when the customer arrive
 MF_HAZARD = i64(4)  # the log-hazard of hardship before the intercept
 MF_EXPO = i64(5)  # the exponential draw that places the hardship
 MF_LATE = i64(6)  # the customer's chance of paying an instalment late (outside hardship)
-N_MEMO_FLOATS = i64(7)
+MF_HAZ_OBS = i64(7)  # the hardship log-hazard's old drivers
+MF_HAZ_NEW = i64(8)  # its new drivers, raw (concept drift)
+N_MEMO_FLOATS = i64(9)
 
 # Product memo.
 P_TAG = i64(0)
@@ -328,15 +345,24 @@ def fill_customer(cust, anchor, middle, memo_i, memo_f, slot, customer_key, tabl
     # hardship: the first event of a constant hazard from the day the customer joins (its
     # log-hazard from creditworthiness, the hidden factor, income, age and address, and
     # economic stress); the customer stops paying then, and is declined once the lender sees it
-    hazard = (-0.9 * z + 0.8 * memo_f[slot, MF_HIDDEN] - 0.3 * income_latent
-              + HAZARD_AGE[age_bracket] + HAZARD_ADDRESS[memo_i[slot, M_ADDRESS]]
-              + fp[F_STRESS_LOGIT] * fp[F_STRESS])
+    # (hardship.py: drift moves the hazard over time)
+    obs = (-0.9 * z - 0.3 * income_latent + HAZARD_AGE[age_bracket]
+           + HAZARD_ADDRESS[memo_i[slot, M_ADDRESS]])
+    new = (NEW_HAZARD_AGE[age_bracket] + NEW_HAZARD_VERIFY[memo_i[slot, M_VERIFICATION]]
+           + NEW_HAZARD_METHODS[memo_i[slot, M_N_PAYMENT] - 1])
+    rest = 0.8 * memo_f[slot, MF_HIDDEN]
     expo = -math.log(uniform(cb, i64(13)))
-    years = expo * math.exp(-(fp[F_HAZARD0] + hazard))
-    memo_f[slot, MF_HAZARD] = hazard
+    mean = fp[F_HAZ_MEAN]
+    memo_f[slot, MF_HAZARD] = obs + rest  # at no stress, no drift
+    memo_f[slot, MF_HAZ_OBS] = obs
+    memo_f[slot, MF_HAZ_NEW] = new
     memo_f[slot, MF_EXPO] = expo
     memo_i[slot, M_ANCHOR] = anchor
-    memo_i[slot, M_HARDSHIP] = anchor + np.int64(years * US_PER_YEAR) if years < 1e4 else NEVER
+    memo_i[slot, M_HARDSHIP] = H.time_of(
+        fp, F_HAZ0_GRID, anchor, expo, rest + mean, obs - mean,
+        fp[F_HAZ_NEW_OFFSET] + fp[F_HAZ_NEW_FACTOR] * new - mean, fp[F_STRESS],
+        fp[F_STRESS_LOGIT], ip[I_DRIFT_KIND], ip[I_DRIFT_T0], fp[F_DRIFT_SCALE],
+        fp[F_DRIFT_COVARIATE], fp[F_DRIFT_CONCEPT], uniform(cb, i64(15)))
     # late payers: the hidden factor's customers more often (at most one instalment in two)
     late_latent = 0.6 * memo_f[slot, MF_HIDDEN] + 0.8 * normal(cb, i64(14))
     memo_f[slot, MF_LATE] = min(0.5, fp[F_LATE] * math.exp(0.8 * late_latent))
@@ -632,6 +658,8 @@ def fill_range(seed, first, times, start_us, tables, fp, ip, codes, ints, floats
             floats[X_EXPO, r] = memo_f[slot, MF_EXPO]
             floats[X_ELAPSED, r] = (t - memo_i[slot, M_ANCHOR]) / US_PER_YEAR
             floats[X_SPAN, r] = span / US_PER_YEAR
+            floats[X_HAZ_OBS, r] = memo_f[slot, MF_HAZ_OBS]
+            floats[X_HAZ_NEW, r] = memo_f[slot, MF_HAZ_NEW]
 
         # --- outcome: a loan charges off only if the customer's hardship comes before its last
         # instalment, and then with the loan's own probability (observed risk factors plus

@@ -173,14 +173,19 @@ class BNPLBlocks(BlockGenerator):
                             period_us=period_us)
         fp[K.F_LIFE : K.F_LIFE + len(life)] = life
         fp[K.F_HAZARD0] = book.hazard0
+        fp[K.F_HAZ0_GRID : K.F_HAZ0_GRID + K.CONCEPT_GRID] = book.hazard0
         fp[K.F_CUTOFF] = book.cutoff
         plan = drift_.plan(scenario, self)
         if plan.active:
             if plan.on("concept"):
-                offset, factor, grid = calibrate_concept(
-                    weights, o["base_default_rate"], tuple(ip.tolist()), period_us, life)
-                fp[K.F_NEW_OFFSET], fp[K.F_NEW_FACTOR] = offset, factor
-                fp[K.F_CONCEPT_ALPHA : K.F_CONCEPT_ALPHA + K.CONCEPT_GRID] = grid
+                c = calibrate_concept(weights, o["base_default_rate"], tuple(ip.tolist()),
+                                      period_us, life)
+                fp[K.F_NEW_OFFSET], fp[K.F_NEW_FACTOR] = c["offset"], c["factor"]
+                fp[K.F_CONCEPT_ALPHA : K.F_CONCEPT_ALPHA + K.CONCEPT_GRID] = c["alphas"]
+                fp[K.F_HAZ_MEAN] = c["hazard_mean"]
+                fp[K.F_HAZ_NEW_OFFSET] = c["hazard_offset"]
+                fp[K.F_HAZ_NEW_FACTOR] = c["hazard_factor"]
+                fp[K.F_HAZ0_GRID : K.F_HAZ0_GRID + K.CONCEPT_GRID] = c["hazards"]
             ip[K.I_DRIFT_KIND] = plan.kind
             ip[K.I_DRIFT_T0] = plan.t0_us
             fp[K.F_DRIFT_SCALE] = plan.scale_us
@@ -310,6 +315,7 @@ def _calibration_sample(weights: tuple[float, ...], ip: tuple[int, ...], period_
            "new": floats[K.X_NEW], "hazard": floats[K.X_HAZARD], "expo": floats[K.X_EXPO],
            "elapsed": floats[K.X_ELAPSED], "span": floats[K.X_SPAN],
            "score": floats[K.X_RISK_SCORE], "eligible": flags[K.B_ELIGIBLE].copy(),
+           "haz_obs": floats[K.X_HAZ_OBS], "haz_new": floats[K.X_HAZ_NEW],
            "open": flags[K.B_ELIGIBLE] & (floats[K.X_AMOUNT] <= ints[K.I_CREDIT_LIMIT])}
     for a in out.values():
         a.setflags(write=False)
@@ -333,10 +339,12 @@ class Book:
 VISIBLE_YEARS = K.VISIBLE_US / K.US_PER_YEAR
 
 
-def _book(sample: dict[str, np.ndarray], cutoff: float,
-          hazard0: float) -> tuple[np.ndarray, np.ndarray]:
-    """The approved sample records and the approved ones hit by hardship."""
-    years = sample["expo"] * np.exp(-(hazard0 + sample["hazard"]))
+def _book(sample: dict[str, np.ndarray], cutoff: float, hazard0: float,
+          hazard: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The approved sample records and the approved ones hit by hardship (with the sample's
+    log-hazards, or ``hazard``)."""
+    hazard = sample["hazard"] if hazard is None else hazard
+    years = sample["expo"] * np.exp(-(hazard0 + hazard))
     clear = sample["elapsed"] < years + VISIBLE_YEARS  # the lender has not seen a hardship
     approved = sample["open"] & clear & (sample["score"] <= cutoff)
     return approved, approved & (years < sample["elapsed"] + sample["span"])
@@ -353,13 +361,15 @@ def _cutoff(sample: dict[str, np.ndarray], hazard0: float) -> float:
     return float(scores[max(0, int(wanted) - 1)])
 
 
-def _hazard0(sample: dict[str, np.ndarray], cutoff: float, share: float) -> float:
+def _hazard0(sample: dict[str, np.ndarray], cutoff: float, share: float,
+             hazard: np.ndarray | None = None, bracket: tuple[float, float] = (-25.0, 10.0),
+             passes: int = 40) -> float:
     """The hardship intercept that puts ``share`` of approved loans in hardship (bisection: the
     share grows with the intercept)."""
-    lo, hi = -25.0, 10.0
-    for _ in range(40):
+    lo, hi = bracket
+    for _ in range(passes):
         mid = 0.5 * (lo + hi)
-        approved, hit = _book(sample, cutoff, mid)
+        approved, hit = _book(sample, cutoff, mid, hazard)
         if hit.sum() > share * approved.sum():
             hi = mid
         else:
@@ -424,32 +434,53 @@ def solve_intercept(logit: np.ndarray, rate: float, guess: float) -> float:
 
 
 @functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=16)
 def calibrate_concept(weights: tuple[float, ...], base_rate: float, ip: tuple[int, ...],
-                      period_us: float,
-                      life: tuple[float, ...]) -> tuple[float, float, np.ndarray]:
-    """Concept drift's constants: the new score's offset and factor (so it has the observed
-    score's mean and spread on the calibration sample) and the intercept at each intensity of
-    the grid -1, -0.9, ..., 1 that keeps the share of approved loans that charge off at
-    ``base_rate`` (the loans in hardship's mean default probability at its calibrated value).
+                      period_us: float, life: tuple[float, ...]) -> dict[str, Any]:
+    """Concept drift's constants, on the calibration sample.
+
+    Loans: the new score's offset and factor (so it has the observed score's mean and spread).
+    Hardship: the old drivers' mean, and the new drivers' offset and factor (the old ones' mean
+    and spread). Then, at each intensity of the grid -1, -0.9, ..., 1, with both turned: the
+    hardship intercept that keeps the share of approved loans in hardship, and the loans'
+    intercept that keeps the share that charge off at ``base_rate``. About a second, once per
+    scenario (each intercept a bisection or Newton's method over the sample).
     """
     sample = _calibration_sample(weights, ip, period_us, life)
     observed, new = sample["observed"], sample["new"]
     factor = float(np.std(observed) / np.std(new))
     offset = float(np.mean(observed) - factor * np.mean(new))
+    obs, haz_new = sample["haz_obs"], sample["haz_new"]
+    haz_factor = float(np.std(obs) / np.std(haz_new))
+    mean = float(np.mean(obs))
+    haz_offset = mean - haz_factor * float(np.mean(haz_new))
+    rest_h = sample["hazard"] - obs
+    rest = sample["logit"] - observed  # the hidden factor's part (no stress)
     book = calibrate(weights, base_rate, ip, period_us, life)
-    hit = book.hit
-    rate = min(base_rate * int(book.approved.sum()) / max(1, int(hit.sum())), 0.999)
-    rest = (sample["logit"] - observed)[hit]  # the hidden factor's part (no stress)
-    alpha0 = book.alpha
-    grid = np.empty(K.CONCEPT_GRID)
-    for i, a in enumerate(np.linspace(-1.0, 1.0, K.CONCEPT_GRID)):
+    share = min(M.HIT_MAX, M.HIT_FACTOR * base_rate)
+    alphas = np.empty(K.CONCEPT_GRID)
+    hazards = np.empty(K.CONCEPT_GRID)
+    middle = K.CONCEPT_GRID // 2
+    # outwards from no drift, each intercept near its neighbour's
+    order = [middle, *range(middle + 1, K.CONCEPT_GRID), *range(middle - 1, -1, -1)]
+    for i in order:
+        a = -1.0 + 2.0 * i / (K.CONCEPT_GRID - 1)
         theta = a * 0.5 * np.pi
-        turned = rest + np.cos(theta) * observed[hit] + np.sin(theta) * (
+        if i == middle:  # no drift: exactly the plain intercepts
+            hazards[i], alphas[i] = book.hazard0, book.alpha
+            continue
+        near = hazards[i - 1] if i > middle else hazards[i + 1]
+        turned_h = rest_h + mean + np.cos(theta) * (obs - mean) + np.sin(theta) * (
+            haz_offset + haz_factor * haz_new - mean)
+        hazards[i] = _hazard0(sample, book.cutoff, share, turned_h, (near - 3.0, near + 3.0),
+                              passes=18)
+        approved, hit = _book(sample, book.cutoff, hazards[i], turned_h)
+        rate = min(base_rate * int(approved.sum()) / max(1, int(hit.sum())), 0.999)
+        turned = rest[hit] + np.cos(theta) * observed[hit] + np.sin(theta) * (
             offset + factor * new[hit])
-        alpha = solve_intercept(turned, rate, alpha0)
-        grid[i] = alpha
-    grid[K.CONCEPT_GRID // 2] = alpha0  # no drift: exactly the plain intercept
-    return offset, factor, grid
+        alphas[i] = solve_intercept(turned, rate, book.alpha)
+    return {"offset": offset, "factor": factor, "alphas": alphas, "hazard_mean": mean,
+            "hazard_offset": haz_offset, "hazard_factor": haz_factor, "hazards": hazards}
 
 
 def _ids(first: int, ints: np.ndarray) -> dict[str, pl.Series]:

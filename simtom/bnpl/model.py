@@ -105,11 +105,11 @@ APPROVAL_SHARE = 0.73
 #: Share of approved loans whose customer's hardship starts before their last instalment, as a
 #: multiple of base_default_rate (at most HIT_MAX): such a loan charges off with its own
 #: probability (mean 1 / HIT_FACTOR) and is otherwise paid, late.
-HIT_FACTOR = 4.0
+HIT_FACTOR = 2.0
 #: A typical customer's chance of paying an instalment late outside hardship (a customer's own
 #: chance is this times exp(0.8 x a latent lateness), at most one in two); set so that, with
 #: the loans cured after hardship, about 10.5 % of borrowers pay a late fee in a year.
-LATE_SHARE = 0.001
+LATE_SHARE = 0.0022
 HIT_MAX = 0.95
 PURCHASE_CONTEXT = ("normal", "impulse", "rushed")
 CONTEXT_BY_SCENARIO = ((0.90, 0.05, 0.05), (0.10, 0.70, 0.20), (0.50, 0.20, 0.30),
