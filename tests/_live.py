@@ -7,6 +7,7 @@ to a real server over a real socket.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import socket
 import threading
 import time
@@ -15,13 +16,21 @@ from dataclasses import dataclass, field
 
 import uvicorn
 
+from simtom.serving.budget import MAX_MEMORY, resident_bytes
 from simtom.serving.server import Settings, create_app
 
 
 @contextlib.contextmanager
 def live_server(settings: Settings | None = None) -> Iterator[str]:
-    """Run the app under uvicorn in a thread, on a free loopback port; yield its base URL."""
+    """Run the app under uvicorn in a thread, on a free loopback port; yield its base URL.
+
+    The server shares the pytest process, whose memory earlier tests have grown (frames of
+    hundreds of thousands of rows, models): at the default budget it gets the default on top of
+    what the process holds when it starts, so admission measures the server, not the suite's
+    history. A test that sets ``max_memory`` gets exactly that."""
     settings = settings or Settings(warm=False)
+    if settings.max_memory == MAX_MEMORY:
+        settings = dataclasses.replace(settings, max_memory=resident_bytes() + MAX_MEMORY)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))

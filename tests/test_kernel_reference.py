@@ -753,18 +753,23 @@ def bucket(x: float, thresholds: list[float]) -> int:
 def ref_permute(x: int, n: int, n_bits: int, key: int, forward: bool = True) -> int:
     """A keyed permutation of [0, n) as documented in ``customers.py``: four steps of an
     unbalanced Feistel network on n_bits (high half of n_bits // 2 bits), each step XORing one
-    half with hash bits of the other, cycle-walked into [0, n); ``forward=False`` inverts it."""
+    half with a multiplicative hash of the other under the step's key, cycle-walked into
+    [0, n); ``forward=False`` inverts it."""
     low_bits = n_bits - n_bits // 2
     masks = ((1 << (n_bits // 2)) - 1, (1 << low_bits) - 1)
+
+    def round_(v: int, i: int) -> int:
+        h = ((v ^ ((key + (i + 1) * 0xD1B54A32D192ED03) & MASK64)) * 0x9E3779B97F4A7C15) & MASK64
+        return h ^ (h >> 29)
 
     def scramble(v: int) -> int:
         steps = range(4) if forward else range(3, -1, -1)
         for i in steps:
             lo, hi = v & ((1 << low_bits) - 1), v >> low_bits
             if i % 2 == 0:
-                hi ^= py_bits(key, lo * 4 + i) & masks[0]
+                hi ^= round_(lo, i) & masks[0]
             else:
-                lo ^= py_bits(key, hi * 4 + i) & masks[1]
+                lo ^= round_(hi, i) & masks[1]
             v = (hi << low_bits) | lo
         return v
 

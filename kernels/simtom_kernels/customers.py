@@ -86,6 +86,20 @@ def lane_stream(seed):  # type: ignore[no-untyped-def]
     return stream_key(seed, STREAM_LANE)
 
 
+#: The round function's multiplier (2^64 / golden ratio, odd) and the step keys' spacing.
+MIX = np.uint64(0x9E3779B97F4A7C15)
+STEP = np.uint64(0xD1B54A32D192ED03)
+
+
+@inline
+def _round(v, key, i):  # type: ignore[no-untyped-def]
+    """Step ``i``'s round function of the permutation: a multiplicative hash of ``v`` under the
+    step's key (one multiply and a fold of the high half: a Feistel round needs no more, and a
+    full mix per step cost a quarter of a record's time)."""
+    h = (np.uint64(v) ^ (key + np.uint64(i + 1) * STEP)) * MIX
+    return h ^ (h >> np.uint64(29))
+
+
 @inline
 def _step(x, low_bits, mask, key, i):  # type: ignore[no-untyped-def]
     """Step ``i`` of the permutation: even steps change the high part from the low one, odd
@@ -93,9 +107,9 @@ def _step(x, low_bits, mask, key, i):  # type: ignore[no-untyped-def]
     lo = x & ((i64(1) << low_bits) - 1)
     hi = x >> low_bits
     if i % 2 == 0:
-        hi ^= np.int64(bits(key, lo * 4 + i) & np.uint64(mask[0]))
+        hi ^= np.int64(_round(lo, key, i) & np.uint64(mask[0]))
     else:
-        lo ^= np.int64(bits(key, hi * 4 + i) & np.uint64(mask[1]))
+        lo ^= np.int64(_round(hi, key, i) & np.uint64(mask[1]))
     return (hi << low_bits) | lo
 
 

@@ -48,7 +48,7 @@ class PluginRegistry:
     True
     >>> gen = PluginRegistry.create_generator("bnpl", {"seed": 42, "total_records": 2})
     >>> gen.frame().select("transaction_id", "amount").rows()
-    [('txn_00000000', 45.36), ('txn_00000001', 277.64)]
+    [('txn_00000000', 46.21), ('txn_00000001', 176.08)]
     """
 
     _instance: PluginRegistry | None = None

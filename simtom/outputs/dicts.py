@@ -57,7 +57,7 @@ class DictMaker:
     >>> import simtom
     >>> frame = simtom.frame("bnpl", n=2, seed=42).select("amount", "risk_level", "_timestamp")
     >>> DictMaker(frame.schema)(frame)[0]
-    {'amount': 45.36, 'risk_level': 'medium', '_timestamp': '2025-01-01T00:00:00.000000+00:00'}
+    {'amount': 46.21, 'risk_level': 'high', '_timestamp': '2025-01-01T00:00:00.000000+00:00'}
     """
 
     def __init__(self, schema: pl.Schema) -> None:

@@ -126,8 +126,8 @@ class Encoder:
     >>> frame = simtom.frame("bnpl", n=2, seed=42).select("amount", "_timestamp", "_record_id")
     >>> encoded = Encoder(frame.schema).encode(frame)
     >>> print(bytes(encoded.slice(0, 2)).decode(), end="")
-    {"amount":45.36,"_timestamp":"2025-01-01T00:00:00.000000+00:00","_record_id":0}
-    {"amount":277.64,"_timestamp":"2025-01-01T00:00:01.000000+00:00","_record_id":1}
+    {"amount":46.21,"_timestamp":"2025-01-01T00:00:00.000000+00:00","_record_id":0}
+    {"amount":176.08,"_timestamp":"2025-01-01T00:00:01.000000+00:00","_record_id":1}
     """
 
     def __init__(self, schema: pl.Schema, *, sse: bool = False, keep: int = _KEEP) -> None:

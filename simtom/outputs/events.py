@@ -46,7 +46,7 @@ def iter_events(name: str, *, n: int | None = None, seed: int | None = None,
     close. Concatenated, the frames equal :func:`events`, whatever ``batch_size``.
 
     Memory: one block of ``batch_size`` applications and the events not yet due, those of the
-    loans still open at the block's last application (about 60 bytes an event; at most the
+    loans still open at the block's last application (about 80 bytes an event; at most the
     open book: approvals per simulated second x the time loans stay open, 6 weeks for pay-in-4
     and up to 2 years for 24 instalments; at most ``2 x installments + 1`` events per loan).
 

@@ -40,7 +40,7 @@ class BNPLGenerator(BaseGenerator):
     >>> from simtom.generators.ecommerce.bnpl import BNPLGenerator
     >>> gen = BNPLGenerator(GeneratorConfig(seed=42, total_records=3))
     >>> gen.frame().select("transaction_id", "risk_level", "will_default").rows()[0]
-    ('txn_00000000', 'low', False)
+    ('txn_00000000', 'high', None)
     """
 
     config_class = BNPLConfig
