@@ -362,7 +362,8 @@ def fill_customer(cust, anchor, middle, memo_i, memo_f, slot, customer_key, tabl
         fp, F_HAZ0_GRID, anchor, expo, rest + mean, obs - mean,
         fp[F_HAZ_NEW_OFFSET] + fp[F_HAZ_NEW_FACTOR] * new - mean, fp[F_STRESS],
         fp[F_STRESS_LOGIT], ip[I_DRIFT_KIND], ip[I_DRIFT_T0], fp[F_DRIFT_SCALE],
-        fp[F_DRIFT_COVARIATE], fp[F_DRIFT_CONCEPT], uniform(cb, i64(15)))
+        fp[F_DRIFT_COVARIATE], fp[F_DRIFT_CONCEPT],
+        uniform(cb, i64(15)) if ip[I_DRIFT_KIND] == D.GRADUAL else 0.0)
     # late payers: the hidden factor's customers more often (at most one instalment in two)
     late_latent = 0.6 * memo_f[slot, MF_HIDDEN] + 0.8 * normal(cb, i64(14))
     memo_f[slot, MF_LATE] = min(0.5, fp[F_LATE] * math.exp(0.8 * late_latent))

@@ -78,8 +78,8 @@ def label_time(rb, t, installments, defaulted, first_missed_us, propensity,
     if defaulted:
         return first_missed_us + CHARGE_OFF_DAYS * US_PER_DAY
     step = step_of(installments)
-    cure = cure_time(rb, hardship)
     last = t + (installments - 1) * step
+    cure = cure_time(rb, hardship) if hardship <= last else hardship  # (only in hardship)
     # a late instalment is paid before the next is due, a cured one at the cure: the last
     # instalment is paid last
     return paid_time(rb, installments, last, step, propensity, hardship, cure)
