@@ -73,14 +73,26 @@ def _generate(args: argparse.Namespace) -> int:
     if scenario.seed_chosen:
         print(f"simtom: seed={scenario.seed} (chosen; pass --seed {scenario.seed} to repeat)",
               file=sys.stderr)
-    engine = Engine(scenario)
-    frames = (block.frame for block in engine.blocks(batch_size=args.batch_size))
+    what = f"{args.generator} records"
+    if args.lifecycle:  # the event log of the applications, in time order
+        from simtom.outputs.events import event_frames, lifecycle_engine
+
+        engine = lifecycle_engine(scenario, _options(args))
+        frames = event_frames(engine, args.batch_size)
+        count = scenario.total_records
+        what = (f"{args.generator} events ({count} applications)" if count is not None
+                else f"{args.generator} events (the range's applications)")
+    else:
+        engine = Engine(scenario)
+        frames = (block.frame for block in engine.blocks(batch_size=args.batch_size))
     bar = None
     if sys.stderr.isatty() and not args.quiet:
         from tqdm import tqdm
 
-        # a historical range's count is known only once generated: the bar then just counts
-        bar = tqdm(total=scenario.total_records, unit="rec", unit_scale=True, file=sys.stderr)
+        # a historical range's count, or the events', is known only once generated: the bar
+        # then just counts
+        bar = tqdm(total=None if args.lifecycle else scenario.total_records,
+                   unit="event" if args.lifecycle else "rec", unit_scale=True, file=sys.stderr)
     try:
         written = write(args.output, frames, fmt=kind,
                         on_block=bar.update if bar is not None else None)
@@ -88,7 +100,7 @@ def _generate(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.close()
     if not args.quiet:
-        print(f"simtom: wrote {written} {args.generator} records to {args.output} ({kind}, "
+        print(f"simtom: wrote {written} {what} to {args.output} ({kind}, "
               f"seed={scenario.seed})", file=sys.stderr)
     return 0
 
@@ -208,6 +220,8 @@ def build_parser() -> argparse.ArgumentParser:
     _scenario_arguments(gen)
     gen.add_argument("--batch-size", type=int, default=DEFAULT_BATCH,
                      help=f"records per block (default {DEFAULT_BATCH})")
+    gen.add_argument("--lifecycle", action="store_true",
+                     help="write the event log of the applications (simtom.events), not them")
     gen.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     gen.set_defaults(func=_generate)
 

@@ -49,6 +49,23 @@ def test_generate_writes_the_frame_block_by_block(tmp_path, expected, fmt, capsy
     assert not list(tmp_path.glob(".*tmp"))
 
 
+@pytest.mark.parametrize("fmt", ["parquet", "ndjson"])
+def test_generate_lifecycle_writes_the_event_log(tmp_path, fmt, capsys):
+    path = tmp_path / f"events.{fmt}"
+    code = main(["generate", "bnpl", "-n", "3000", "--seed", "42", "--lifecycle", "-o",
+                 str(path), "--batch-size", "500"])
+    assert code == 0
+    log = simtom.events("bnpl", n=3000, seed=42)
+    assert f"wrote {log.height} bnpl events (3000 applications)" in capsys.readouterr().err
+    got = read(path, fmt)
+    if fmt == "parquet":
+        assert_frame_equal(got, log)
+    else:  # text: values, not dtypes
+        assert got["transaction_id"].to_list() == log["transaction_id"].to_list()
+        assert got["event_type"].to_list() == log["event_type"].cast(pl.String).to_list()
+        assert got["amount_paid"].to_list() == log["amount_paid"].to_list()
+
+
 def test_generate_format_flag_overrides_suffix(tmp_path, expected):
     path = tmp_path / "data.bin"
     assert main(["generate", "bnpl", "-n", "2500", "--seed", "42", "--pattern", "poisson",
@@ -91,6 +108,8 @@ def test_seedless_generate_reports_the_seed(tmp_path):
         (["generate", "bnpl", "-n", "1", "-o", "x.csv", "--rate", "-1"], "rate_per_second"),
         (["generate", "bnpl", "-n", "1", "-o", "no/such/dir/x.csv"], "existing directory"),
         (["generate", "bnpl", "-n", "1", "-o", "x.csv", "--batch-size", "0"], "batch_size"),
+        (["generate", "bnpl", "-n", "1", "--seed", "1", "-o", "x.parquet", "--lifecycle",
+          "--set", "late_rate=0.1"], "late_rate: got 0.1"),
         (["bogus"], "invalid choice"),
         (["serve", "--max-memory", "lots"], "--max-memory: got 'lots'"),
         (["serve", "--stream-memory", "10k"], "stream_memory"),

@@ -26,10 +26,15 @@ RECORD_ONLY = ("noise_type", "missing_rate", "late_rate", "duplicate_rate", "del
 
 
 def _engine(name: str, n: int | None, seed: int | None, options: dict[str, Any]) -> Engine:
-    scenario: Scenario = _scenario(name, n, seed, options)
+    return lifecycle_engine(_scenario(name, n, seed, options), options)
+
+
+def lifecycle_engine(scenario: Scenario, options: dict[str, Any]) -> Engine:
+    """An engine for ``scenario``'s events: its generator must have a lifecycle, and the
+    options (as given) may not ask for what acts on records only."""
     engine = Engine(scenario)
     if not engine.generator.lifecycle:
-        raise ConfigError("name", name, "a generator with a lifecycle (bnpl)")
+        raise ConfigError("name", scenario.generator, "a generator with a lifecycle (bnpl)")
     defaults = {"noise_type": "none", "missing_rate": 0.0, "late_rate": 0.0,
                 "duplicate_rate": 0.0, "delivery_column": False, "drift_column": False}
     for field in RECORD_ONLY:
@@ -58,7 +63,12 @@ def iter_events(name: str, *, n: int | None = None, seed: int | None = None,
     True
     """
     check_batch_size(batch_size)
-    engine = _engine(name, n, seed, options)
+    yield from event_frames(_engine(name, n, seed, options), batch_size)
+
+
+def event_frames(engine: Engine, batch_size: int) -> Iterator[pl.DataFrame]:
+    """``iter_events`` of an engine from :func:`lifecycle_engine` (the CLI's ``generate
+    --lifecycle``)."""
 
     def due() -> Iterator[pl.DataFrame]:
         pending: pl.DataFrame | None = None
