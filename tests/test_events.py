@@ -188,3 +188,119 @@ def test_post_outcome_fields_are_named() -> None:
     from simtom.bnpl.generator import POST_OUTCOME
     assert set(POST_OUTCOME) == {"will_default", "days_to_first_missed_payment",
                                  "label_available_at"}
+
+
+def ref_events(seed: int, first: int, times: list[int], rows: dict[str, list]) -> list[tuple]:
+    """The events of records ``first ..`` recomputed in Python from the feature kernel's rows
+    (the kernel's own reference checks those), as ``lifecycle.py`` documents them: the
+    application; for an approved loan the down payment, then each instalment missed (charging
+    off: a miss, and a fee the next day while the fees last) or paid at ``ref_paid``'s time
+    (late by a day or more: a fee the day after its due date, paid with it), and the close."""
+    from test_kernel_reference import ref_paid
+
+    day = 86_400_000_000
+    out = []
+    for r, t in enumerate(times):
+        k, amount, n = first + r, rows["amount"][r], rows["installments"][r]
+        cust = rows["customer"][r]
+        out.append((0, t, k, cust, -1, amount, None, -1, 0))
+        if not rows["approved"][r]:
+            continue
+        step = 14 * day if n == 4 else 2_629_800_000_000
+        h, late = rows["hardship"][r], rows["late"][r]
+        down = round(amount * 25.0) / 100.0
+        rest = round((amount - down) * 100.0)
+        each = math.floor(rest / (n - 1))
+        fees_left = 0.25 * amount
+        j = 1
+        out.append((1, t, k, cust, 1, down, down, 0, j))
+        j += 1
+        paid_total, owed, last = down, 0.0, t
+        charge_off = 0
+        if rows["default"][r]:
+            missed = (max(h, t) - t) // step + 1
+            charge_off = t + missed * step + 120 * day
+        for i in range(2, n + 1):
+            when = t + (i - 1) * step
+            instalment = (each if i < n else rest - each * (n - 2)) / 100.0
+            if rows["default"][r] and when > h:
+                owed += instalment
+                if when >= charge_off:
+                    continue
+                out.append((3, when, k, cust, i, instalment, 0.0, 0, j))
+                j += 1
+                fee = min(8.0, fees_left)
+                if fee > 0:
+                    fees_left -= fee
+                    owed += fee
+                    out.append((2, when + day, k, cust, i, fee, 0.0, 1, j))
+                    j += 1
+                continue
+            pt = ref_paid(seed, k, i, when, step, late, h)  # at the cure if due in hardship
+            days = (pt - when) // day
+            fee = 0.0
+            if days >= 1:
+                fee = min(8.0, fees_left)
+                if fee > 0:
+                    fees_left -= fee
+                    out.append((2, when + day, k, cust, i, fee, 0.0, 1, j))
+                    j += 1
+            out.append((1, pt, k, cust, i, instalment + fee, instalment + fee, days, j))
+            j += 1
+            paid_total += instalment + fee
+            last = max(last, pt)
+        if rows["default"][r]:
+            out.append((4, charge_off, k, cust, -1, round(owed * 100.0) / 100.0, 0.0, 120, j))
+        else:
+            out.append((5, last, k, cust, -1, None, round(paid_total * 100.0) / 100.0, -1, j))
+    return out
+
+
+@pytest.mark.parametrize(("first", "options"), [
+    (0, {}),
+    (123_456, {"economic_stress_factor": 2.0, "rate_per_second": 0.01}),
+    (5_000, {"max_customers": 200, "repeat_customer_rate": 0.9}),
+])
+def test_the_events_kernel_equals_a_python_reference(first: int,
+                                                     options: dict[str, object]) -> None:
+    import numpy as np
+    from simtom_kernels import bnpl as K
+
+    from simtom.bnpl.generator import BNPLBlocks, run_kernel
+    from simtom.engine.arrivals import Arrivals
+
+    scenario = simtom.scenario("bnpl", n=first + 3000, seed=77, **options)
+    gen = BNPLBlocks()
+    prepared = gen.prepare(scenario)
+    arrivals = Arrivals(scenario)
+    times = np.empty(first + 3000, np.int64)
+    arrivals.fill(arrivals.start(), times)
+    times = times[first:].copy()
+    ip = prepared.ip.copy()
+    ip[K.I_LIFECYCLE] = 1
+    _, ints, floats, flags = run_kernel(scenario.seed, first, times, scenario.start_us,
+                                        prepared.tables, prepared.fp, ip)
+    rows = {"amount": floats[K.X_AMOUNT].tolist(), "installments": ints[K.I_INSTALLMENTS].tolist(),
+            "customer": ints[K.I_CUSTOMER].tolist(), "approved": flags[K.B_APPROVED].tolist(),
+            "default": flags[K.B_DEFAULT].tolist(), "hardship": ints[K.I_HARDSHIP].tolist(),
+            "late": floats[K.X_LATE].tolist()}
+    expected = ref_events(scenario.seed, first, times.tolist(), rows)
+    # every branch is met: charge-offs with misses and fees, payments late with a fee
+    assert {4, 3, 2}.issubset({e[0] for e in expected})
+    assert any(e[0] == 1 and e[7] >= 1 for e in expected)
+    got = gen.events(scenario, prepared, first, times)
+    kinds = {name: code for code, name in enumerate(
+        ("application", "payment", "late_fee", "missed_payment", "charge_off", "paid_off"))}
+    customers = dict(zip(range(first, first + 3000), rows["customer"]))
+    got = got.with_columns(pl.col("_timestamp").dt.epoch("us").alias("at"))
+    assert got.height == len(expected)
+    for row, want in zip(got.iter_rows(named=True), expected):
+        kind, at, k, cust, number, due, paid, dpd, index = want
+        assert (kinds[row["event_type"]], row["at"], row["_record_id"], row["_event_index"]) == (
+            kind, at, k, index), (row, want)
+        assert row["transaction_id"] == f"txn_{k:08d}"
+        assert row["customer_id"] == f"cust_{customers[k]:06d}" and cust == customers[k]
+        assert row["installment_number"] == (None if number < 0 else number)
+        assert row["days_past_due"] == (None if dpd < 0 else dpd)
+        assert row["amount_due"] == (None if due is None else pytest.approx(due, abs=1e-9))
+        assert row["amount_paid"] == (None if paid is None else pytest.approx(paid, abs=1e-9))
