@@ -1,7 +1,10 @@
 """simtom's compute core: Numba kernels over numpy arrays (no web, no DataFrame imports).
 
 - ``rng``: the counter-based random generator (every draw a function of seed, stream, key, draw).
-- ``arrivals``: event times window by window; ``bnpl``: the BNPL feature and id kernels.
+- ``arrivals``: event times window by window; ``bnpl``: the BNPL feature, decision and id
+  kernels; ``customers``: which customer makes each record, in simulated time; ``hardship``:
+  a customer's hardship time under drift; ``repay``: when instalments are paid;
+  ``lifecycle``: a block's applications as events.
 - ``drift``, ``faults``: drift intensities, noise, missing values, delivery delays.
 - ``jsonl``, ``pickles`` (with ``_json_values``): blocks as NDJSON/SSE bytes and as pickles.
 

@@ -1,6 +1,7 @@
 """Outputs: how blocks leave the engine in one process.
 
 - ``frames``: polars DataFrames (``frame``, ``iter_frames``, ``scenario``, ``drift_schedule``).
+- ``events``: the lifecycle's event log (``events``, ``iter_events``), for generators with one.
 - ``files``: parquet, csv, ndjson and Arrow IPC files, one block at a time.
 - ``encode``: NDJSON and Server-Sent Events bytes, by one Numba kernel per block.
 - ``dicts``: Python dicts (what each NDJSON line parses to), made by ``pickle.loads``.
