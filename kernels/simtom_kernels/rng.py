@@ -122,10 +122,32 @@ def loglogistic(base: np.uint64, draw: np.int64, log_median: float, shape: float
     return math.exp(log_median + math.log(u / (1.0 - u)) / shape)
 
 
+#: The normal quantile at i / NORMAL_GRID (``norm_ppf``'s values; 0 at the ends, unused), for
+#: :func:`normal`'s interpolation. A constant the kernels compile in, like ``bnpl.PAIRS``.
+NORMAL_GRID = 4096
+NORMAL_TABLE = np.array([norm_ppf.py_func(i / NORMAL_GRID) if 0 < i < NORMAL_GRID else 0.0
+                         for i in range(NORMAL_GRID + 1)])
+#: Where :func:`normal` interpolates: Acklam's central region, 95 % of draws.
+NORMAL_LOW = 0.02425
+NORMAL_HIGH = 0.97575
+
+
 @inline
 def normal(base: np.uint64, draw: np.int64) -> float:
-    """A standard normal draw by inversion: one draw per value."""
-    return norm_ppf(uniform(base, draw))
+    """A standard normal draw by inversion: one draw per value.
+
+    In the central 95 % the quantile is interpolated linearly between ``NORMAL_TABLE``'s points
+    (within 5e-6 of ``norm_ppf``, where the grid is coarsest for the curve: at 2 sigma), a
+    multiply-add where Acklam's rational costs a division and ten multiplies; in the tails,
+    ``norm_ppf`` itself. Measured: the BNPL feature kernel 467-471 -> 445-453 ns a record.
+    """
+    u = uniform(base, draw)
+    if u < NORMAL_LOW or u > NORMAL_HIGH:
+        return norm_ppf(u)
+    x = u * NORMAL_GRID
+    i = np.int64(x)
+    f = x - i
+    return NORMAL_TABLE[i] * (1.0 - f) + NORMAL_TABLE[i + 1] * f
 
 
 @helper

@@ -119,7 +119,7 @@ def multipliers(first: dt.date, last: dt.date, *, seed: int = 0,
     Examples
     --------
     >>> import datetime as dt
-    >>> from simtom.calendar import multipliers
+    >>> from simtom.spec.calendar import multipliers
     >>> m = multipliers(dt.date(2025, 11, 27), dt.date(2025, 12, 1), seed=1)
     >>> for day, events, expected in m.select("date", "events", "expected").rows()[:2]:
     ...     print(day, events, round(expected, 4))
