@@ -77,7 +77,7 @@ def _generate(args: argparse.Namespace) -> int:
     if args.lifecycle:  # the event log of the applications, in time order
         from simtom.outputs.events import event_frames, lifecycle_engine
 
-        engine = lifecycle_engine(scenario, _options(args))
+        engine = lifecycle_engine(scenario)
         frames = event_frames(engine, args.batch_size)
         count = scenario.total_records
         what = (f"{args.generator} events ({count} applications)" if count is not None

@@ -26,11 +26,11 @@ from test_labels import features
 import simtom
 from simtom.bnpl import model as M
 from simtom.bnpl import population
-from simtom.bnpl.generator import BNPLBlocks, run_kernel
+from simtom.bnpl.generator import POST_OUTCOME, BNPLBlocks, run_kernel
 from simtom.engine.arrivals import Arrivals
 
 N = 100_000
-LABELS = ["will_default", "days_to_first_missed_payment", "label_available_at"]  # post-outcome
+LABELS = list(POST_OUTCOME)  # the outcome and what follows from it
 #: What covariate drift moves in a BNPL record (and what follows from the price).
 COVARIATE_FIELDS = {"amount", "product_price", "first_payment_amount", "credit_utilization",
                     "installment_count", "product_bnpl_eligible", "product_category",

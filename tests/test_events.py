@@ -184,10 +184,20 @@ def test_a_generator_without_a_lifecycle_is_refused() -> None:
     assert info.value.field == "name"
 
 
-def test_post_outcome_fields_are_named() -> None:
+def test_post_outcome_fields_are_named(apps: pl.DataFrame) -> None:
+    """The named post-outcome fields are columns that exist only where a loan does (the label
+    and its forms), and every column with that pattern of nulls is named: the other nullable
+    columns (credit_utilization, decline_reason) are known at the decision."""
     from simtom.bnpl.generator import POST_OUTCOME
-    assert set(POST_OUTCOME) == {"will_default", "days_to_first_missed_payment",
-                                 "label_available_at"}
+
+    declined = apps["status"] == "declined"
+    for name in POST_OUTCOME:
+        assert apps[name].is_null().filter(declined).all(), name
+    assert apps["will_default"].is_null().equals(declined, check_names=False)
+    assert apps["label_available_at"].is_null().equals(declined, check_names=False)
+    by_pattern = {c for c in apps.columns
+                  if apps[c].null_count() and apps[c].is_null().filter(declined).all()}
+    assert by_pattern == set(POST_OUTCOME)
 
 
 def ref_events(seed: int, first: int, times: list[int], rows: dict[str, list]) -> list[tuple]:

@@ -12,8 +12,9 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import roc_auc_score
 
 import simtom
+from simtom.bnpl.generator import POST_OUTCOME
 
-LABELS = ["will_default", "days_to_first_missed_payment", "label_available_at"]  # post-outcome
+LABELS = list(POST_OUTCOME)  # known only after the decision: never features
 BOOKKEEPING = ["transaction_id", "customer_id", "product_id", "device_id", "payment_method_id",
                "_timestamp", "_record_id", "_generator", "currency", "status", "decline_reason",
                "payment_type",

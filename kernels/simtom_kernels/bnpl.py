@@ -198,7 +198,6 @@ N_FLAGS = i64(4)
 
 US_PER_DAY = i64(86_400_000_000)
 US_PER_YEAR = i64(31_557_600_000_000)  # 365.25 days
-US_PER_MONTH = R.US_PER_MONTH  # 30.4375 days: a twelfth of 365.25
 #: The lender sees a customer's hardship this long after it starts (a payment 30 days past due
 #: reaches the credit file), and declines the customer from then on.
 VISIBLE_US = i64(30) * US_PER_DAY
@@ -651,7 +650,7 @@ def fill_range(seed, first, times, start_us, tables, fp, ip, codes, ints, floats
         codes[C_STATUS, r] = ip[I_APPROVED_CODE] if approved else S_DECLINED
         # the schedule: 25 % at checkout, then three instalments every two weeks (pay-in-4) or
         # the rest in monthly instalments; the last one is due ``span`` after the checkout
-        step = 14 * US_PER_DAY if installments == 4 else US_PER_MONTH
+        step = R.step_of(installments)
         codes[C_FREQUENCY, r] = 0 if installments == 4 else 1
         span = (installments - 1) * step
         if internals:
@@ -675,12 +674,8 @@ def fill_range(seed, first, times, start_us, tables, fp, ip, codes, ints, floats
                 defaulted = True
                 flags[B_DEFAULT, r] = True
                 # the first instalment due after the hardship starts is the first one missed
-                due = (max(hardship, t) - t) // step + 1
-                missed_us = due * step
-                if installments == 4:
-                    ints[I_DAYS_MISSED, r] = 14 * due
-                else:
-                    ints[I_DAYS_MISSED, r] = (missed_us + US_PER_DAY // 2) // US_PER_DAY
+                missed_us = R.first_missed(t, hardship, step)
+                ints[I_DAYS_MISSED, r] = (missed_us + US_PER_DAY // 2) // US_PER_DAY
         if lifecycle:
             ints[I_HARDSHIP, r] = hardship
             floats[X_LATE, r] = memo_f[slot, MF_LATE]

@@ -86,8 +86,7 @@ def expand(seed, first, times, amounts, installments, approved, defaulted, hards
         cure = R.cure_time(rb, h)
         charge_off = i64(0)
         if defaulted[r]:
-            missed = (max(h, t) - t) // step + 1  # the first instalment missed, after the down
-            charge_off = t + missed * step + R.CHARGE_OFF_DAYS * R.US_PER_DAY
+            charge_off = R.charge_off_time(t + R.first_missed(t, h, step))
         last_paid = t
         for i in range(2, n + 1):
             when = t + (i - 1) * step

@@ -49,6 +49,19 @@ def step_of(installments):  # type: ignore[no-untyped-def]
 
 
 @helper
+def first_missed(t, hardship, step):  # type: ignore[no-untyped-def]
+    """µs after checkout of the first instalment a loan in hardship misses: the first due after
+    the hardship starts (or after checkout, for a loan taken in hardship)."""
+    return ((max(hardship, t) - t) // step + 1) * step
+
+
+@helper
+def charge_off_time(first_missed_at):  # type: ignore[no-untyped-def]
+    """When a loan whose first missed instalment fell due at ``first_missed_at`` charges off."""
+    return first_missed_at + CHARGE_OFF_DAYS * US_PER_DAY
+
+
+@helper
 def cure_time(rb, hardship):  # type: ignore[no-untyped-def]
     """When a cured loan's overdue instalments are paid (µs)."""
     days = CURE_MIN + (CURE_MAX - CURE_MIN) * uniform(rb, DRAW_CURE)
@@ -76,7 +89,7 @@ def label_time(rb, t, installments, defaulted, first_missed_us, propensity,
                hardship):  # type: ignore[no-untyped-def]
     """When an approved loan's outcome is known: its charge-off, or the last payment."""
     if defaulted:
-        return first_missed_us + CHARGE_OFF_DAYS * US_PER_DAY
+        return charge_off_time(first_missed_us)
     step = step_of(installments)
     last = t + (installments - 1) * step
     cure = cure_time(rb, hardship) if hardship <= last else hardship  # (only in hardship)

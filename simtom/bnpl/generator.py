@@ -339,21 +339,37 @@ class Book:
 VISIBLE_YEARS = K.VISIBLE_US / K.US_PER_YEAR
 
 
-def _book(sample: dict[str, np.ndarray], cutoff: float, hazard0: float,
-          hazard: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """The approved sample records and the approved ones hit by hardship (with the sample's
-    log-hazards, or ``hazard``)."""
+def _hardship(sample: dict[str, np.ndarray], hazard0: float,
+              hazard: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Each sample record's customer's years to hardship from joining (with the sample's
+    log-hazards, or ``hazard``), and whether the lender has not seen it by the application."""
     hazard = sample["hazard"] if hazard is None else hazard
     years = sample["expo"] * np.exp(-(hazard0 + hazard))
-    clear = sample["elapsed"] < years + VISIBLE_YEARS  # the lender has not seen a hardship
+    return years, sample["elapsed"] < years + VISIBLE_YEARS
+
+
+def _book(sample: dict[str, np.ndarray], cutoff: float, hazard0: float,
+          hazard: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The approved sample records and the approved ones hit by hardship."""
+    years, clear = _hardship(sample, hazard0, hazard)
     approved = sample["open"] & clear & (sample["score"] <= cutoff)
     return approved, approved & (years < sample["elapsed"] + sample["span"])
 
 
+def _hit_share(base_rate: float) -> float:
+    """The share of approved loans to put in hardship for ``base_rate``."""
+    return min(M.HIT_MAX, M.HIT_FACTOR * base_rate)
+
+
+def _hit_rate(base_rate: float, approved: np.ndarray, hit: np.ndarray) -> float:
+    """The mean charge-off probability the loans in hardship need for ``base_rate`` of the
+    approved to charge off."""
+    return min(base_rate * int(approved.sum()) / max(1, int(hit.sum())), 0.999)
+
+
 def _cutoff(sample: dict[str, np.ndarray], hazard0: float) -> float:
     """The highest score approved so that APPROVAL_SHARE of eligible applications are."""
-    years = sample["expo"] * np.exp(-(hazard0 + sample["hazard"]))
-    candidates = sample["open"] & (sample["elapsed"] < years + VISIBLE_YEARS)
+    candidates = sample["open"] & _hardship(sample, hazard0)[1]
     wanted = M.APPROVAL_SHARE * int(sample["eligible"].sum())
     scores = np.sort(sample["score"][candidates])
     if wanted >= len(scores):
@@ -390,7 +406,7 @@ def calibrate(weights: tuple[float, ...], base_rate: float, ip: tuple[int, ...],
     rates within about 1-2 % of their targets.
     """
     sample = _calibration_sample(weights, ip, period_us, life)
-    share = min(M.HIT_MAX, M.HIT_FACTOR * base_rate)
+    share = _hit_share(base_rate)
     hazard0 = _hazard0(sample, 1.0, share)
     cutoff = 1.0
     for _ in range(2):
@@ -398,7 +414,7 @@ def calibrate(weights: tuple[float, ...], base_rate: float, ip: tuple[int, ...],
         hazard0 = _hazard0(sample, cutoff, share)
     approved, hit = _book(sample, cutoff, hazard0)
     logit = sample["logit"][hit]
-    rate = min(base_rate * int(approved.sum()) / max(1, int(hit.sum())), 0.999)
+    rate = _hit_rate(base_rate, approved, hit)
     guess = math.log(rate / (1.0 - rate)) - float(np.mean(logit))
     alpha = solve_intercept(logit, rate, guess)
     return Book(cutoff, hazard0, alpha, approved, hit)
@@ -433,7 +449,6 @@ def solve_intercept(logit: np.ndarray, rate: float, guess: float) -> float:
     return alpha
 
 
-@functools.lru_cache(maxsize=64)
 @functools.lru_cache(maxsize=16)
 def calibrate_concept(weights: tuple[float, ...], base_rate: float, ip: tuple[int, ...],
                       period_us: float, life: tuple[float, ...]) -> dict[str, Any]:
@@ -457,7 +472,7 @@ def calibrate_concept(weights: tuple[float, ...], base_rate: float, ip: tuple[in
     rest_h = sample["hazard"] - obs
     rest = sample["logit"] - observed  # the hidden factor's part (no stress)
     book = calibrate(weights, base_rate, ip, period_us, life)
-    share = min(M.HIT_MAX, M.HIT_FACTOR * base_rate)
+    share = _hit_share(base_rate)
     alphas = np.empty(K.CONCEPT_GRID)
     hazards = np.empty(K.CONCEPT_GRID)
     middle = K.CONCEPT_GRID // 2
@@ -475,7 +490,7 @@ def calibrate_concept(weights: tuple[float, ...], base_rate: float, ip: tuple[in
         hazards[i] = _hazard0(sample, book.cutoff, share, turned_h, (near - 3.0, near + 3.0),
                               passes=18)
         approved, hit = _book(sample, book.cutoff, hazards[i], turned_h)
-        rate = min(base_rate * int(approved.sum()) / max(1, int(hit.sum())), 0.999)
+        rate = _hit_rate(base_rate, approved, hit)
         turned = rest[hit] + np.cos(theta) * observed[hit] + np.sin(theta) * (
             offset + factor * new[hit])
         alphas[i] = solve_intercept(turned, rate, book.alpha)

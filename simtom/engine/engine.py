@@ -63,16 +63,22 @@ class Engine:
             return size
         return max(0, min(size, total - position.record))
 
-    def block(self, position: Position, n: int) -> Block:
-        """Records ``position.record .. position.record + n - 1`` (fewer, and ``last``, where
-        a historical range ends)."""
+    def _times(self, position: Position,
+               n: int) -> tuple[np.ndarray, np.ndarray, Position, bool]:
+        """The event times and slots of up to ``n`` records from ``position``, the position
+        after them, and whether a historical range ended first (fewer times then)."""
         times = np.empty(n, np.int64)
         slots = np.empty(n, np.int64)
         end, filled = self.arrivals.fill_range(position, times, slots)
-        last = filled < n
-        if last:
-            n = filled
-            times, slots = times[:n].copy(), slots[:n].copy()
+        if filled < n:
+            return times[:filled].copy(), slots[:filled].copy(), end, True
+        return times, slots, end, False
+
+    def block(self, position: Position, n: int) -> Block:
+        """Records ``position.record .. position.record + n - 1`` (fewer, and ``last``, where
+        a historical range ends)."""
+        times, slots, end, last = self._times(position, n)
+        n = times.shape[0]
         frame = self.generator.fill(self.scenario, self._prepared, position.record, times)
         first = position.record
         intensity = None
@@ -126,13 +132,11 @@ class Engine:
             n = self.count(pos, batch_size)
             if n == 0:
                 return
-            times = np.empty(n, np.int64)
-            slots = np.empty(n, np.int64)
-            end, filled = self.arrivals.fill_range(pos, times, slots)
-            if filled:
-                yield int(times[filled - 1]), self.generator.events(
-                    self.scenario, self._prepared, pos.record, times[:filled].copy())
-            if filled < n:
+            times, _, end, last = self._times(pos, n)
+            if times.shape[0]:
+                yield int(times[-1]), self.generator.events(self.scenario, self._prepared,
+                                                            pos.record, times)
+            if last:
                 return
             pos = end
 

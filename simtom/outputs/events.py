@@ -7,6 +7,7 @@ generated (see ``iter_events``). Both need a generator with a lifecycle (``bnpl`
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,27 +21,28 @@ from simtom.spec.scenario import Scenario
 
 #: The log's order: time, then the application's record, then the event's place in its loan.
 ORDER = ("_timestamp", "_record_id", "_event_index")
-#: Options that act on records and do not reach the events yet (an error, never ignored).
+#: Scenario settings that act on records and do not reach the events yet: anything but their
+#: default is an error, never ignored.
 RECORD_ONLY = ("noise_type", "missing_rate", "late_rate", "duplicate_rate", "delivery_column",
                "drift_column")
+_DEFAULTS = {f.name: f.default for f in dataclasses.fields(Scenario) if f.name in RECORD_ONLY}
 
 
 def _engine(name: str, n: int | None, seed: int | None, options: dict[str, Any]) -> Engine:
-    return lifecycle_engine(_scenario(name, n, seed, options), options)
+    return lifecycle_engine(_scenario(name, n, seed, options))
 
 
-def lifecycle_engine(scenario: Scenario, options: dict[str, Any]) -> Engine:
+def lifecycle_engine(scenario: Scenario) -> Engine:
     """An engine for ``scenario``'s events: its generator must have a lifecycle, and the
-    options (as given) may not ask for what acts on records only."""
+    scenario may not ask for what acts on records only."""
     engine = Engine(scenario)
     if not engine.generator.lifecycle:
         raise ConfigError("name", scenario.generator, "a generator with a lifecycle (bnpl)")
-    defaults = {"noise_type": "none", "missing_rate": 0.0, "late_rate": 0.0,
-                "duplicate_rate": 0.0, "delivery_column": False, "drift_column": False}
     for field in RECORD_ONLY:
-        if field in options and options[field] not in (None, defaults[field]):
-            raise ConfigError(field, options[field],
-                              f"{defaults[field]!r}: events do not take {field} yet")
+        value = getattr(scenario, field)
+        if value != _DEFAULTS[field]:
+            raise ConfigError(field, value,
+                              f"{_DEFAULTS[field]!r}: events do not take {field} yet")
     return engine
 
 
