@@ -121,6 +121,35 @@ def test_unpaced_one_connection(benchmark: Any, figures: Figures, simtom_port: i
                   f"server.{fmt}", f"server.{fmt}.original", benchmark)
 
 
+@pytest.mark.benchmark(group="server")
+def test_lifecycle_stream_one_connection(benchmark: Any, figures: Figures,
+                                         simtom_port: int) -> None:
+    """Events/s and applications/s of one unpaced NDJSON lifecycle stream (300,000
+    applications), best of 3 client runs; applications/s as a ratio of the record stream's
+    records/s (``test_unpaced_one_connection[ndjson]`` in the same run)."""
+    n = 300_000
+    body = {"paced": False, "seed": 42, "total_records": n, "lifecycle": True}
+
+    def run() -> tuple[float, int]:
+        best, events = 0.0, 0
+        for _ in range(3):
+            result = read(simtom_port, body, "ndjson")
+            events = result["records"]
+            best = max(best, 1.0 / (result["connect_to_first"] + result["seconds"]))
+        return best, events
+
+    per_s, events = benchmark.pedantic(run, rounds=1, iterations=1)
+    assert events > n
+    figures.add("server.lifecycle.events", "server", "lifecycle ndjson, one connection",
+                events * per_s, "events/s", benchmark=benchmark)
+    figures.add("server.lifecycle.applications", "server",
+                f"lifecycle ndjson, applications ({events / n:.2f} events each)", n * per_s,
+                "applications/s", benchmark=benchmark)
+    figures.ratio("server.lifecycle.ratio", "server",
+                  "lifecycle applications/s ÷ record stream rec/s (ndjson)",
+                  "server.lifecycle.applications", "server.ndjson", benchmark, fmt="{:,.2f}")
+
+
 def lateness(times: list[float], rate: float) -> tuple[float, float]:
     """Achieved rate over the run, and the p99 lateness of a record against its due time.
 

@@ -57,6 +57,8 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
         value = getattr(args, flag)
         if value is not None:
             options[name] = value
+    if getattr(args, "lifecycle", False):
+        options["lifecycle"] = True
     for item in args.set or []:
         key, value = _parse_set(item)
         options[key] = value
@@ -74,7 +76,7 @@ def _generate(args: argparse.Namespace) -> int:
         print(f"simtom: seed={scenario.seed} (chosen; pass --seed {scenario.seed} to repeat)",
               file=sys.stderr)
     what = f"{args.generator} records"
-    if args.lifecycle:  # the event log of the applications, in time order
+    if scenario.lifecycle:  # the event log of the applications, in time order
         from simtom.outputs.events import event_frames, lifecycle_engine
 
         engine = lifecycle_engine(scenario)
@@ -91,8 +93,9 @@ def _generate(args: argparse.Namespace) -> int:
 
         # a historical range's count, or the events', is known only once generated: the bar
         # then just counts
-        bar = tqdm(total=None if args.lifecycle else scenario.total_records,
-                   unit="event" if args.lifecycle else "rec", unit_scale=True, file=sys.stderr)
+        bar = tqdm(total=None if scenario.lifecycle else scenario.total_records,
+                   unit="event" if scenario.lifecycle else "rec", unit_scale=True,
+                   file=sys.stderr)
     try:
         written = write(args.output, frames, fmt=kind,
                         on_block=bar.update if bar is not None else None)
@@ -257,6 +260,9 @@ def build_parser() -> argparse.ArgumentParser:
     stm.add_argument("--total", type=int, help="total_records (default: endless)")
     stm.add_argument("--unpaced", action="store_true", help="as fast as the reader reads")
     _scenario_arguments(stm)
+    stm.add_argument("--lifecycle", action="store_true",
+                     help="stream the event log of the applications (payments, late fees, "
+                          "charge-offs...) in time order, not the records")
     stm.add_argument("--last-event-id", help="resume just after this SSE event id")
     stm.set_defaults(func=_stream)
 

@@ -176,6 +176,21 @@ def test_stream_writes_ndjson_or_sse_to_stdout():
     assert "seed=3" in sse.splitlines()[1]
 
 
+def test_stream_lifecycle_writes_the_events_in_time_order():
+    out = subprocess.run([*SIMTOM, "stream", "bnpl", "--total", "60", "--unpaced", "--seed", "3",
+                          "--rate", "0.01", "--lifecycle", "--format", "sse"],
+                         capture_output=True, check=True, timeout=120).stdout.decode()
+    log = simtom.events("bnpl", n=60, seed=3, rate_per_second=0.01)
+    kinds = [x[len("event: "):] for x in out.splitlines() if x.startswith("event: ")]
+    data = [json.loads(x[len("data: "):]) for x in out.splitlines() if x.startswith("data: ")]
+    assert kinds == [d["event_type"] for d in data] == log["event_type"].to_list()
+    bad = subprocess.run([*SIMTOM, "stream", "bnpl", "--lifecycle", "--set", "late_rate=0.1"],
+                         capture_output=True, timeout=120)
+    assert bad.returncode == 2
+    assert bad.stderr.decode().strip().splitlines() == [
+        "simtom: error: late_rate: got 0.1; allowed: 0.0: events do not take late_rate yet"]
+
+
 def test_stream_into_a_closed_pipe_is_quiet():
     """`simtom stream ... | head -1`: the reader leaves; no traceback, exit status 0."""
     proc = subprocess.Popen([*SIMTOM, "stream", "bnpl", "--unpaced", "--seed", "1"],

@@ -3,6 +3,7 @@ SSE and NDJSON, resume, errors, limits and pacing."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 
@@ -389,3 +390,55 @@ def test_a_client_that_hangs_up_mid_body_is_a_quiet_info_line(url, caplog):
     assert len(gone) == 1 and gone[0].levelno == logging.INFO
     assert "10 bytes" in gone[0].getMessage()
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING or r.exc_info]
+
+
+LIFECYCLE = {"lifecycle": True, "total_records": 120, "seed": 8, "paced": False,
+             "rate_per_second": 0.001}
+
+
+def test_a_lifecycle_stream_over_http_is_the_event_log_and_resumes(url):
+    log = simtom.events("bnpl", n=120, seed=8, rate_per_second=0.001)
+    with httpx.Client(base_url=url, timeout=60) as c:
+        straight, _, resp = sse_events(c, "POST", "/stream/bnpl", json=LIFECYCLE)
+        assert resp.headers["content-type"].startswith("text/event-stream")
+        assert len(straight) == log.height
+        assert [e.type for e in straight] == log["event_type"].to_list()
+        assert [json.loads(e.data)["transaction_id"] for e in straight] == \
+            log["transaction_id"].to_list()
+        query = "&".join(f"{k}={str(v).lower()}" for k, v in LIFECYCLE.items())
+        got, _, _ = sse_events(c, "GET", f"/stream/bnpl?{query}")
+        assert [(e.id, e.type, e.data) for e in got] == [(e.id, e.type, e.data)
+                                                          for e in straight]
+        for k in (3, len(straight) // 2, len(straight) - 2):
+            rest, _, _ = sse_events(c, "POST", "/stream/bnpl", json=LIFECYCLE,
+                                    headers={"Last-Event-ID": straight[k].id})
+            assert [(e.id, e.type, e.data) for e in rest] == [
+                (e.id, e.type, e.data) for e in straight[k + 1:]], k
+        end = c.post("/stream/bnpl", json=LIFECYCLE, headers={"Last-Event-ID": straight[-1].id})
+        assert end.status_code == 204
+        lines = c.post("/stream/bnpl?format=ndjson", json=LIFECYCLE).text.splitlines()
+        assert [json.loads(line)["event_type"] for line in lines] == log["event_type"].to_list()
+        bad = c.post("/stream/bnpl", json={**LIFECYCLE, "late_rate": 0.1})
+        assert bad.status_code == 400 and bad.json()["field"] == "late_rate"
+
+
+def test_a_paced_lifecycle_stream_is_paced_on_simulated_time(url):
+    """Events are due at their simulated time / time_compression after the start: with 2e7
+    simulated seconds a second, a 24-instalment loan's two years take 3 s. No event may
+    arrive before it is due (less 10 ms of clock granularity); no upper bound (a busy machine
+    only delays)."""
+    body = {"lifecycle": True, "total_records": 40, "seed": 2, "rate_per_second": 20.0,
+            "time_compression": 2e7, "start_time": "2025-01-01T00:00:00Z"}
+    start = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
+    arrivals = []
+    with httpx.Client(base_url=url, timeout=60) as c:
+        sent = time.monotonic()
+        with c.stream("POST", "/stream/bnpl", json=body) as resp:
+            assert resp.status_code == 200
+            for line in resp.iter_lines():
+                if line.startswith("data: "):
+                    at = dt.datetime.fromisoformat(json.loads(line[6:])["_timestamp"])
+                    arrivals.append(((at - start).total_seconds(), time.monotonic() - sent))
+    assert len(arrivals) > 40
+    assert any(s > 86_400 * 14 for s, _ in arrivals)  # repayments weeks later
+    assert all(w >= s / body["time_compression"] - 0.01 for s, w in arrivals)

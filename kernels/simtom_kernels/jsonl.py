@@ -87,10 +87,13 @@ D_GROUP_ENTRY = 8  # on the first column of a group: its first entry in ``cats``
 D_STRIDE = 9  # on a group's columns: the weight of the column's code in the group's entry
 N_FIELDS = 10
 
-# Framing segments: segment s is framing[framing_ends[s]:framing_ends[s + 1]].
+# Framing segments: segment s is framing[framing_ends[s]:framing_ends[s + 1]]. With
+# ``variants`` (one int64 per record; empty: none), record r's mid segment is
+# ``F_VARIANTS + variants[r]`` instead of ``F_MID`` (an SSE ``event:`` line per record).
 F_HEAD = 0
 F_MID = 1
 F_TAIL = 2
+F_VARIANTS = 3
 
 #: Bytes of padding the caller leaves after ``keys``, ``cats`` and ``framing`` (copied by words).
 PAD = 32
@@ -122,7 +125,8 @@ def record_bound(desc, key_ends, cat_ends, framing_ends, n_parts):  # type: igno
 
     With ``PAD`` more, so that the word stores past the end of a value stay in the buffer.
     """
-    bound = framing_ends[3] - framing_ends[0] + n_parts * MAX_ID_PART + PAD
+    segments = framing_ends[framing_ends.shape[0] - 1] - framing_ends[0]  # (all: a spare)
+    bound = segments + n_parts * MAX_ID_PART + PAD
     for c in range(desc.shape[0]):
         kind = desc[c, D_KIND]
         bound += key_ends[c + 1] - key_ends[c]
@@ -184,7 +188,8 @@ def float_fallbacks(desc, columns, n):  # type: ignore[no-untyped-def]
 
 @jit
 def encode(out, desc, bufs, keys, key_ends, cats, cat_ends, fb_starts, fb_rows, fb_offsets,
-           fb_data, framing, framing_ends, ids, ends, missed):  # type: ignore[no-untyped-def]
+           fb_data, framing, framing_ends, ids, variants, ends,
+           missed):  # type: ignore[no-untyped-def]
     """Encode every record of the block; return (buffer, number of floats without a rendering).
 
     Records are written into ``out`` if they fit, else into a larger copy. ``ends[r]`` receives
@@ -204,7 +209,7 @@ def encode(out, desc, bufs, keys, key_ends, cats, cat_ends, fb_starts, fb_rows, 
     while True:
         r, used, m = fill(out, used, r, n, bound, desc, bufs, keys, key_ends, cats, cat_ends,
                           fb_starts, fb_rows, fb_offsets, fb_data, framing, framing_ends, ids,
-                          ends, missed)
+                          variants, ends, missed)
         misses += m
         if r == n:
             return out, misses
@@ -213,7 +218,7 @@ def encode(out, desc, bufs, keys, key_ends, cats, cat_ends, fb_starts, fb_rows, 
 
 @parallel
 def encode_chunked(out, desc, bufs, keys, key_ends, cats, cat_ends, fb_starts, fb_rows,
-                   fb_offsets, fb_data, framing, framing_ends, ids, ends, missed,
+                   fb_offsets, fb_data, framing, framing_ends, ids, variants, ends, missed,
                    chunk):  # type: ignore[no-untyped-def]
     """``encode`` with chunks of ``chunk`` records written in parallel threads (same bytes).
 
@@ -234,7 +239,7 @@ def encode_chunked(out, desc, bufs, keys, key_ends, cats, cat_ends, fb_starts, f
         region = out[c * slot:(c + 1) * slot]
         done, size, m = fill(region, 0, lo, hi, bound, desc, bufs, keys, key_ends, cats,
                              cat_ends, fb_starts, fb_rows, fb_offsets, fb_data, framing,
-                             framing_ends, ids, ends, missed)
+                             framing_ends, ids, variants, ends, missed)
         reached[c] = done
         used[c] = size
         missing[c] = m
@@ -253,7 +258,7 @@ def encode_chunked(out, desc, bufs, keys, key_ends, cats, cat_ends, fb_starts, f
     while r < n:
         r, pos, m = fill(out, pos, r, n, bound, desc, bufs, keys, key_ends, cats, cat_ends,
                          fb_starts, fb_rows, fb_offsets, fb_data, framing, framing_ends, ids,
-                         ends, missed)
+                         variants, ends, missed)
         misses += m
         if r < n:
             out = grow(out, pos, bound)
@@ -277,7 +282,7 @@ def move_down(base, to, source, n):  # type: ignore[no-untyped-def]
 
 @jit
 def fill(out, used, lo, hi, bound, desc, bufs, keys, key_ends, cats, cat_ends, fb_starts,
-         fb_rows, fb_offsets, fb_data, framing, framing_ends, ids, ends,
+         fb_rows, fb_offsets, fb_data, framing, framing_ends, ids, variants, ends,
          missed):  # type: ignore[no-untyped-def]
     """Write records ``lo, lo + 1, ..`` into ``out`` from byte ``used`` while they surely fit.
 
@@ -288,6 +293,7 @@ def fill(out, used, lo, hi, bound, desc, bufs, keys, key_ends, cats, cat_ends, f
     dig = np.int64(digits.ctypes.data)
     n_cols = desc.shape[0]
     n_parts = ids.shape[0]
+    n_variants = variants.shape[0]
     cursor = np.empty(n_cols, np.int64)  # next rendering of each float column
     for c in range(n_cols):
         first = fb_starts[c]
@@ -328,7 +334,12 @@ def fill(out, used, lo, hi, bound, desc, bufs, keys, key_ends, cats, cat_ends, f
                 dst = put_small(dst, part, dig)
             else:
                 dst = put_int(dst, part, dig)
-        dst = copy_padded(dst, mid, mid_n)
+        if n_variants:
+            segment = F_VARIANTS + variants[r]
+            dst = copy_padded(dst, frame_base + framing_ends[segment],
+                              framing_ends[segment + 1] - framing_ends[segment])
+        else:
+            dst = copy_padded(dst, mid, mid_n)
         c = 0
         single_until = 0  # columns of a group written one by one (a member is null)
         while c < n_cols:

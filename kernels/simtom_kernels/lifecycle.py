@@ -39,33 +39,32 @@ def capacity(approved, installments):  # type: ignore[no-untyped-def]
     return total
 
 
+#: ``next_at`` of an application with no event at or after the window's end.
+NEVER = i64(2**63 - 1)
+
+
 @jit
-def expand(seed, first, times, amounts, installments, approved, defaulted, hardship, late,
-           customers, kind, at, record, customer, number, due, paid, dpd,
-           index):  # type: ignore[no-untyped-def]
-    """Write the events of records ``first ..`` into the output arrays; returns their count.
+def expand(seed, records, times, amounts, installments, approved, defaulted, hardship, late,
+           customers, lo, hi, kind, at, record, customer, number, due, paid, dpd, index,
+           next_at):  # type: ignore[no-untyped-def]
+    """Write the events of applications ``records`` (any records, in any order) that fall in
+    the window ``lo <= time < hi`` into the output arrays; returns their count. ``next_at[r]``
+    receives the time of application r's first event at or after ``hi`` (``NEVER``: none).
 
     ``number`` is the instalment number (1 = the down payment at checkout; -1: none), ``due``
     and ``paid`` amounts (NaN: none), ``dpd`` days past due (-1: none), ``index`` the event's
-    place among its application's events.
+    place among its application's events (the same whatever the window).
     """
     repay_key = stream_key(seed, R.STREAM_REPAY)
     e = 0
     for r in range(times.shape[0]):
-        k = first + r
+        k = records[r]
         t = times[r]
         amount = amounts[r]
+        next_at[r] = NEVER
         # the application
-        kind[e] = E_APPLICATION
-        at[e] = t
-        record[e] = k
-        customer[e] = customers[r]
-        number[e] = -1
-        due[e] = amount
-        paid[e] = np.nan
-        dpd[e] = -1
-        index[e] = 0
-        e += 1
+        e = _row(kind, at, record, customer, number, due, paid, dpd, index, e, E_APPLICATION,
+                 t, k, customers[r], -1, amount, np.nan, -1, 0, lo, hi, next_at, r)
         if not approved[r]:
             continue
         n = installments[r]
@@ -79,7 +78,7 @@ def expand(seed, first, times, amounts, installments, approved, defaulted, hards
         j = 1
         # the down payment, at checkout
         e = _row(kind, at, record, customer, number, due, paid, dpd, index, e, E_PAYMENT, t, k,
-                 customers[r], 1, down, down, 0, j)
+                 customers[r], 1, down, down, 0, j, lo, hi, next_at, r)
         j += 1
         total_paid = down
         owed = 0.0  # missed instalments and unpaid fees
@@ -96,7 +95,7 @@ def expand(seed, first, times, amounts, installments, approved, defaulted, hards
                     owed += instalment
                     continue
                 e = _row(kind, at, record, customer, number, due, paid, dpd, index, e, E_MISSED,
-                         when, k, customers[r], i, instalment, 0.0, 0, j)
+                         when, k, customers[r], i, instalment, 0.0, 0, j, lo, hi, next_at, r)
                 j += 1
                 owed += instalment
                 fee = min(R.LATE_FEE, fees_left)
@@ -104,7 +103,8 @@ def expand(seed, first, times, amounts, installments, approved, defaulted, hards
                     fees_left -= fee
                     owed += fee
                     e = _row(kind, at, record, customer, number, due, paid, dpd, index, e,
-                             E_LATE_FEE, when + R.US_PER_DAY, k, customers[r], i, fee, 0.0, 1, j)
+                             E_LATE_FEE, when + R.US_PER_DAY, k, customers[r], i, fee, 0.0, 1, j,
+                             lo, hi, next_at, r)
                     j += 1
                 continue
             pt = R.paid_time(rb, i, when, step, late[r], h, cure)
@@ -115,27 +115,36 @@ def expand(seed, first, times, amounts, installments, approved, defaulted, hards
                 if fee > 0.0:
                     fees_left -= fee
                     e = _row(kind, at, record, customer, number, due, paid, dpd, index, e,
-                             E_LATE_FEE, when + R.US_PER_DAY, k, customers[r], i, fee, 0.0, 1, j)
+                             E_LATE_FEE, when + R.US_PER_DAY, k, customers[r], i, fee, 0.0, 1, j,
+                             lo, hi, next_at, r)
                     j += 1
             e = _row(kind, at, record, customer, number, due, paid, dpd, index, e, E_PAYMENT, pt,
-                     k, customers[r], i, instalment + fee, instalment + fee, days, j)
+                     k, customers[r], i, instalment + fee, instalment + fee, days, j, lo, hi,
+                     next_at, r)
             j += 1
             total_paid += instalment + fee
             last_paid = max(last_paid, pt)
         if defaulted[r]:
             e = _row(kind, at, record, customer, number, due, paid, dpd, index, e, E_CHARGE_OFF,
                      charge_off, k, customers[r], -1, round(owed * 100.0) / 100.0, 0.0,
-                     R.CHARGE_OFF_DAYS, j)
+                     R.CHARGE_OFF_DAYS, j, lo, hi, next_at, r)
         else:
             e = _row(kind, at, record, customer, number, due, paid, dpd, index, e, E_PAID_OFF,
                      last_paid, k, customers[r], -1, np.nan,
-                     round(total_paid * 100.0) / 100.0, -1, j)
+                     round(total_paid * 100.0) / 100.0, -1, j, lo, hi, next_at, r)
     return e
 
 
 @jit
 def _row(kind, at, record, customer, number, due, paid, dpd, index, e, what, when, k, cust, i,
-         amount_due, amount_paid, days, j):  # type: ignore[no-untyped-def]
+         amount_due, amount_paid, days, j, lo, hi, next_at, r):  # type: ignore[no-untyped-def]
+    """Write one event at row ``e`` if it is in the window (returns the next row), else note
+    it in ``next_at`` if it comes after the window."""
+    if when >= hi:
+        next_at[r] = min(next_at[r], when)
+        return e
+    if when < lo:
+        return e
     kind[e] = what
     at[e] = when
     record[e] = k

@@ -200,13 +200,17 @@ class BNPLBlocks(BlockGenerator):
     lifecycle = True
     event_schema = life.EVENT_SCHEMA
 
-    def events(self, scenario: Scenario, prepared: Any, first: int,
-               times: np.ndarray) -> pl.DataFrame:
+    def applications(self, scenario: Scenario, prepared: Any, first: int,
+                     times: np.ndarray) -> life.Applications:
         p: Prepared = prepared
         ip = p.ip.copy()
         ip[K.I_LIFECYCLE] = 1
         rows = run_kernel(scenario.seed, first, times, scenario.start_us, p.tables, p.fp, ip)
-        return life.events(scenario.seed, first, times, rows)
+        return life.Applications.of(first, times, rows)
+
+    def window(self, scenario: Scenario, applications: Any, lo: int,
+               hi: int) -> tuple[pl.DataFrame, np.ndarray]:
+        return life.window(scenario.seed, applications, lo, hi)
 
     def schema(self, scenario: Scenario) -> pl.Schema:
         keep = scenario.options.get("denormalize_entities", True)

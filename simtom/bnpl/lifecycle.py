@@ -12,6 +12,9 @@ all the loan's payments). Times are the events' own, in simulated time.
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
+
 import numpy as np
 import polars as pl
 import pyarrow as pa
@@ -34,14 +37,53 @@ EVENT_SCHEMA: dict[str, pl.DataType] = {
 _TYPES = pl.Series("event_type", EVENT_TYPE, dtype=EVENT_SCHEMA["event_type"])
 
 
-def events(seed: int, first: int, times: np.ndarray,
-           rows: tuple[np.ndarray, ...]) -> pl.DataFrame:
-    """The events of records ``first ..`` from the feature kernel's rows (run with
-    ``I_LIFECYCLE``), each record's in time order."""
-    _, ints, floats, flags = rows
-    approved = flags[K.B_APPROVED]
-    installments = ints[K.I_INSTALLMENTS]
-    size = int(L.capacity(approved, installments))
+@dataclass(frozen=True)
+class Applications:
+    """What the events of some applications are made from: one entry per application (its
+    record, time, amount, plan, decision, outcome, customer and repayment draws), ~60 bytes
+    each. ``take`` and ``concat`` keep a set of them (a stream's open book)."""
+
+    records: np.ndarray
+    times: np.ndarray
+    amounts: np.ndarray
+    installments: np.ndarray
+    approved: np.ndarray
+    defaulted: np.ndarray
+    hardship: np.ndarray
+    late: np.ndarray
+    customers: np.ndarray
+
+    @classmethod
+    def of(cls, first: int, times: np.ndarray, rows: tuple[np.ndarray, ...]) -> Applications:
+        """Records ``first ..`` from the feature kernel's rows (run with ``I_LIFECYCLE``)."""
+        _, ints, floats, flags = rows
+        n = times.shape[0]
+        return cls(np.arange(first, first + n, dtype=np.int64), times,
+                   floats[K.X_AMOUNT].copy(), ints[K.I_INSTALLMENTS].astype(np.int8),
+                   flags[K.B_APPROVED].copy(), flags[K.B_DEFAULT].copy(),
+                   ints[K.I_HARDSHIP].copy(), floats[K.X_LATE].copy(),
+                   ints[K.I_CUSTOMER].copy())
+
+    def __len__(self) -> int:
+        return int(self.records.shape[0])
+
+    @property
+    def nbytes(self) -> int:
+        return sum(getattr(self, f.name).nbytes for f in dataclasses.fields(self))
+
+    def take(self, rows: np.ndarray) -> Applications:
+        return Applications(*(getattr(self, f.name)[rows] for f in dataclasses.fields(self)))
+
+    def concat(self, other: Applications) -> Applications:
+        return Applications(*(np.concatenate([getattr(self, f.name), getattr(other, f.name)])
+                              for f in dataclasses.fields(self)))
+
+
+def window(seed: int, apps: Applications, lo: int, hi: int) -> tuple[pl.DataFrame, np.ndarray]:
+    """The events of ``apps`` at times ``lo <= t < hi`` (each application's in its own time
+    order, unsorted across them), and each application's first event time at or after ``hi``
+    (``NEVER`` when it has none: closed by then)."""
+    size = int(L.capacity(apps.approved, apps.installments))
     kind = np.empty(size, np.uint8)
     at = np.empty(size, np.int64)
     record = np.empty(size, np.int64)
@@ -51,13 +93,14 @@ def events(seed: int, first: int, times: np.ndarray,
     paid = np.empty(size, np.float64)
     dpd = np.empty(size, np.int64)
     index = np.empty(size, np.int64)
-    n = int(L.expand(np.int64(seed), np.int64(first), times, floats[K.X_AMOUNT], installments,
-                     approved, flags[K.B_DEFAULT], ints[K.I_HARDSHIP], floats[K.X_LATE],
-                     ints[K.I_CUSTOMER], kind, at, record, customer, number, due, paid, dpd,
-                     index))
+    next_at = np.empty(len(apps), np.int64)
+    n = int(L.expand(np.int64(seed), apps.records, apps.times, apps.amounts, apps.installments,
+                     apps.approved, apps.defaulted, apps.hardship, apps.late, apps.customers,
+                     np.int64(lo), np.int64(hi), kind, at, record, customer, number, due, paid,
+                     dpd, index, next_at))
     record, customer = record[:n], customer[:n]
     number, dpd = number[:n], dpd[:n]
-    return pl.DataFrame([
+    frame = pl.DataFrame([
         _TYPES.gather(pl.Series(kind[:n])),
         strings("txn_", record, 8).alias("transaction_id"),
         strings("cust_", customer, 6).alias("customer_id"),
@@ -69,3 +112,16 @@ def events(seed: int, first: int, times: np.ndarray,
         pl.Series("_record_id", record),
         pl.Series("_event_index", index[:n]),
     ])
+    return frame, next_at
+
+
+NEVER = int(L.NEVER)  # (simtom.engine.generator.NEVER)
+#: Times before and after every event.
+ALWAYS = (-(2**63), int(L.NEVER))
+
+
+def events(seed: int, first: int, times: np.ndarray,
+           rows: tuple[np.ndarray, ...]) -> pl.DataFrame:
+    """All the events of records ``first ..`` from the feature kernel's rows (run with
+    ``I_LIFECYCLE``), each record's in time order."""
+    return window(seed, Applications.of(first, times, rows), *ALWAYS)[0]

@@ -7,18 +7,21 @@ missing values (``simtom.spec``), the ``_`` columns, and delivery faults (``deli
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import polars as pl
 
+from simtom.engine import book as book_
 from simtom.engine._constants import constant_strings
 from simtom.engine.arrivals import Arrivals
 from simtom.engine.blocks import Block, Position, check_batch_size
 from simtom.engine.delivery import NOTHING, Deliverer
 from simtom.engine.generator import BlockGenerator
 from simtom.engine.registry import get
+from simtom.errors import ConfigError
 from simtom.spec import drift as drift_
 from simtom.spec.faults import Faults
 from simtom.spec.scenario import Scenario
@@ -43,8 +46,16 @@ class Engine:
         #: Records go through a delivery hold-back: late or duplicated ones, or the columns.
         self.delivers = (scenario.late_rate > 0 or scenario.duplicate_rate > 0
                          or scenario.delivery_column)
+        #: The output is the lifecycle's event log (through the open book, ``book``).
+        self.lifecycle = scenario.lifecycle
+        if self.lifecycle:
+            _check_lifecycle(scenario, self.generator)
 
     def schema(self) -> pl.Schema:
+        if self.lifecycle:
+            return pl.Schema({**self.generator.event_schema,
+                              "_timestamp": pl.Datetime("us", "UTC"), "_record_id": pl.Int64(),
+                              "_event_index": pl.Int64()})
         schema = dict(self.generator.schema(self.scenario))
         schema.update(_timestamp=pl.Datetime("us", "UTC"), _record_id=pl.Int64(),
                       _generator=pl.String())
@@ -107,6 +118,9 @@ class Engine:
         """
         check_batch_size(batch_size)
         pos = position or self.arrivals.start()
+        if self.lifecycle:
+            yield from self._lifecycle(pos, batch_size, limit)
+            return
         if self.delivers:
             yield from self._delivered(pos, batch_size, limit)
             return
@@ -121,24 +135,35 @@ class Engine:
                 return
             pos = block.end
 
-    def event_blocks(self, *, batch_size: int) -> Iterator[tuple[int, pl.DataFrame]]:
-        """The lifecycle events of the scenario's records, ``batch_size`` records at a time:
-        (the last record's event time, the block's events, unsorted across records). Events
-        come after their record, so once a block is out every event before its last record's
-        time is known."""
-        check_batch_size(batch_size)
-        pos = self.arrivals.start()
+    def applications(self, position: Position, n: int) -> tuple[Any, Block]:
+        """The lifecycle state of up to ``n`` applications from ``position`` (fewer, and
+        ``last``, where a historical range ends) and their block (with no frame)."""
+        times, slots, end, last = self._times(position, n)
+        apps = self.generator.applications(self.scenario, self._prepared, position.record,
+                                           times)
+        return apps, Block(position.record, pl.DataFrame(), end, times, slots, last)
+
+    def book(self, after: tuple[int, int, int] | None = None) -> book_.Book:
+        """An open book for this engine's lifecycle (``after``: a resumed stream's last)."""
+        return book_.Book(self.scenario, self.generator, self.arrivals,
+                          after=after or book_.NOTHING)
+
+    def _lifecycle(self, pos: Position, batch_size: int, limit: int | None) -> Iterator[Block]:
+        """``blocks`` of the lifecycle: the events each block of applications releases."""
+        book = self.book()
         while True:
-            n = self.count(pos, batch_size)
+            n = self.count(pos, batch_size, limit)
             if n == 0:
                 return
-            times, _, end, last = self._times(pos, n)
-            if times.shape[0]:
-                yield int(times[-1]), self.generator.events(self.scenario, self._prepared,
-                                                            pos.record, times)
-            if last:
+            apps, block = self.applications(pos, n)
+            final = self.ends_after(block, batch_size, limit)
+            out = book.push(apps, block, final=final)
+            if out.frame.height:
+                yield Block(block.first, out.frame, block.end, out.times,
+                            np.zeros(out.times.shape[0], np.int64), block.last, out.ids)
+            if final:
                 return
-            pos = end
+            pos = block.end
 
     def deliverer(self, after: tuple[int, int, int] | None = None) -> Deliverer:
         """A hold-back for delivery faults of this engine's stream."""
@@ -172,3 +197,23 @@ class Engine:
             if final:
                 return
             pos = block.end
+
+
+#: Scenario settings that act on records and do not reach the events yet: anything but their
+#: default is an error, never ignored.
+RECORD_ONLY = ("noise_type", "missing_rate", "late_rate", "duplicate_rate", "delivery_column",
+               "drift_column")
+_DEFAULTS = {f.name: f.default for f in dataclasses.fields(Scenario) if f.name in RECORD_ONLY}
+
+
+def _check_lifecycle(scenario: Scenario, generator: BlockGenerator) -> None:
+    if not generator.lifecycle:
+        raise ConfigError("lifecycle", True,
+                          f"false for generator {generator.name!r}, which has no lifecycle "
+                          "(bnpl has one)")
+    for field in RECORD_ONLY:
+        value = getattr(scenario, field)
+        if value != _DEFAULTS[field]:
+            raise ConfigError(field, value,
+                              f"{_DEFAULTS[field]!r}: events do not take {field} yet")
+    book_.check(scenario)

@@ -9,13 +9,36 @@ engine's counter-based generator, given the records' numbers and event times. BN
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 import polars as pl
 
 from simtom.spec.fields import Field
 from simtom.spec.scenario import Scenario, config_schema
+
+#: ``window``'s next event time of an application with none left.
+NEVER = 2**63 - 1
+
+
+class Applications(Protocol):
+    """A generator's lifecycle state of some applications (see ``BlockGenerator.window``):
+    one entry per application, selected with ``take`` and joined with ``concat``."""
+
+    @property
+    def records(self) -> np.ndarray: ...  # the applications' record numbers, ascending
+
+    @property
+    def times(self) -> np.ndarray: ...  # their times (µs)
+
+    def __len__(self) -> int: ...
+
+    @property
+    def nbytes(self) -> int: ...
+
+    def take(self, rows: np.ndarray) -> Any: ...  # (an Applications of the same kind)
+
+    def concat(self, other: Any) -> Any: ...  # (the same kind's, after these)
 
 
 class BlockGenerator:
@@ -53,13 +76,26 @@ class BlockGenerator:
     #: The events' columns and dtypes (with ``lifecycle``).
     event_schema: ClassVar[Mapping[str, pl.DataType]] = {}
 
-    def events(self, scenario: Scenario, prepared: Any, first: int,
-               times: np.ndarray) -> pl.DataFrame:
-        """The lifecycle events of records ``first ..`` (event times ``times``): the
+    def applications(self, scenario: Scenario, prepared: Any, first: int,
+                     times: np.ndarray) -> Applications:
+        """What the lifecycle events of records ``first ..`` (event times ``times``) are made
+        from, one entry per record. Only for a generator with ``lifecycle``."""
+        raise NotImplementedError
+
+    def window(self, scenario: Scenario, applications: Applications, lo: int,
+               hi: int) -> tuple[pl.DataFrame, np.ndarray]:
+        """The events of ``applications`` at times ``lo <= t < hi`` (µs): the
         ``event_schema`` columns plus ``_timestamp``, ``_record_id`` and ``_event_index`` (the
         event's place among its record's), each record's in time order, unsorted across
-        records. Only for a generator with ``lifecycle``."""
+        records; and each application's first event time at or after ``hi`` (``NEVER``: it
+        has none). Only for a generator with ``lifecycle``."""
         raise NotImplementedError
+
+    def events(self, scenario: Scenario, prepared: Any, first: int,
+               times: np.ndarray) -> pl.DataFrame:
+        """Every event of records ``first ..`` (see ``window``)."""
+        apps = self.applications(scenario, prepared, first, times)
+        return self.window(scenario, apps, -(2**63), NEVER)[0]
 
     def config_schema(self) -> dict[str, Any]:
         return config_schema(self.options, title=f"{self.name} configuration")
@@ -70,4 +106,4 @@ class BlockGenerator:
         return (cls.__module__, cls.__qualname__)
 
 
-__all__ = ["BlockGenerator"]
+__all__ = ["NEVER", "Applications", "BlockGenerator"]

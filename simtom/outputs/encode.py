@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import itertools
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numba
@@ -87,6 +87,8 @@ class Prepared:
     batch: pa.RecordBatch
     desc: np.ndarray
     bufs: np.ndarray
+    #: With an SSE ``event_field``: each record's event type (its category code).
+    variants: np.ndarray = field(default_factory=lambda: _EMPTY_I64)
 
     @property
     def height(self) -> int:
@@ -104,6 +106,9 @@ class Encoder:
         False: each record is ``<json>\\n``. True: each record is
         ``id: <id>\\ndata: <json>\\n\\n``, where ``<id>`` is the record's id parts joined by
         ``.`` followed by the id suffix (see :meth:`encode`).
+    event_field
+        SSE only: an Enum column whose value names each record's event type, sent as an
+        ``event: <value>`` line after the ``id:`` line (a lifecycle's ``event_type``).
 
     Notes
     -----
@@ -130,9 +135,18 @@ class Encoder:
     {"amount":176.08,"_timestamp":"2025-01-01T00:00:01.000000+00:00","_record_id":1}
     """
 
-    def __init__(self, schema: pl.Schema, *, sse: bool = False, keep: int = _KEEP) -> None:
+    def __init__(self, schema: pl.Schema, *, sse: bool = False, keep: int = _KEEP,
+                 event_field: str | None = None) -> None:
         self.schema = pl.Schema(schema)
         self.sse = sse
+        self._event_types: list[bytes] = []
+        self._event_field = event_field
+        if event_field is not None:
+            dtype = self.schema.get(event_field)
+            if not sse or not isinstance(dtype, pl.Enum):
+                raise ConfigError("event_field", event_field,
+                                  "an Enum column of the schema, with sse")
+            self._event_types = [str(v).encode() for v in dtype.categories.to_list()]
         self._keep_count = keep
         names = list(self.schema.names())
         dtypes = list(self.schema.dtypes())
@@ -239,7 +253,10 @@ class Encoder:
             self._check_schema(frame)
             self._arrow_schema = batch.schema
         desc, bufs = describe_buffers(self._desc, batch, frame.height)
-        return Prepared(frame, batch, desc, bufs)
+        if self._event_field is None:
+            return Prepared(frame, batch, desc, bufs)
+        codes = frame[self._event_field].to_physical().to_numpy().astype(np.int64)
+        return Prepared(frame, batch, desc, bufs, codes)
 
     def encode_rows(self, prepared: Prepared, lo: int, hi: int, *,
                     id_parts: np.ndarray | None = None, id_suffix: bytes = b"") -> Encoded:
@@ -253,6 +270,7 @@ class Encoder:
             return Encoded(_EMPTY_U8, _EMPTY_I64)
         framing, framing_ends = self._framing(id_suffix, ids.shape[0] > 0)
         desc, bufs, frame = prepared.desc, prepared.bufs, prepared.frame
+        variants = prepared.variants[lo:hi] if prepared.variants.shape[0] else _EMPTY_I64
         if lo or hi != prepared.height:
             desc = _rows_from(desc, lo)
             frame = frame.slice(lo, n)
@@ -267,8 +285,8 @@ class Encoder:
         while misses:
             fb_starts, fb_rows, fb_offsets, fb_data = self._renderings(frame, desc, n)
             args = (out, desc, bufs, self._keys, self._key_ends, self._cats, self._cat_ends,
-                    fb_starts, fb_rows, fb_offsets, fb_data, framing, framing_ends, ids, ends,
-                    missed)
+                    fb_starts, fb_rows, fb_offsets, fb_data, framing, framing_ends, ids,
+                    variants, ends, missed)
             if threads > 1:
                 out, misses = K.encode_chunked(*args, np.int64(-(-n // threads)))
             else:
@@ -325,8 +343,11 @@ class Encoder:
             segments = [b"", self._open, self._close + b"\n"]
         elif has_parts or suffix:
             segments = [b"id: ", suffix + b"\ndata: " + self._open, self._close + b"\n\n"]
+            segments += [suffix + b"\nevent: " + t + b"\ndata: " + self._open
+                         for t in self._event_types]
         else:
             segments = [b"", b"data: " + self._open, self._close + b"\n\n"]
+            segments += [b"event: " + t + b"\ndata: " + self._open for t in self._event_types]
         framing, framing_ends = _table(segments)
         self._framing_for = (key, framing, framing_ends)
         return framing, framing_ends

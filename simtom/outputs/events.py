@@ -1,8 +1,9 @@
 """The lifecycle as an event log: every application and what follows it, in simulated time.
 
 ``events`` gives the whole log as one DataFrame; ``iter_events`` yields it in time order in
-pieces, holding only the events not yet due: those of loans still open at the last application
-generated (see ``iter_events``). Both need a generator with a lifecycle (``bnpl``).
+pieces, holding only the open book: what the events of the loans still open are made from
+(``simtom.engine.book``). Both need a generator with a lifecycle (``bnpl``); they are the
+output of a scenario with ``lifecycle`` on, which streams and files take too.
 """
 
 from __future__ import annotations
@@ -14,36 +15,31 @@ from typing import Any
 import polars as pl
 
 from simtom.engine.blocks import check_batch_size
+from simtom.engine.book import ORDER
 from simtom.engine.engine import Engine
+from simtom.engine.registry import get
 from simtom.errors import ConfigError
 from simtom.outputs.frames import DEFAULT_BATCH, FRAME_BATCH, _scenario, rechunk
 from simtom.spec.scenario import Scenario
 
-#: The log's order: time, then the application's record, then the event's place in its loan.
-ORDER = ("_timestamp", "_record_id", "_event_index")
-#: Scenario settings that act on records and do not reach the events yet: anything but their
-#: default is an error, never ignored.
-RECORD_ONLY = ("noise_type", "missing_rate", "late_rate", "duplicate_rate", "delivery_column",
-               "drift_column")
-_DEFAULTS = {f.name: f.default for f in dataclasses.fields(Scenario) if f.name in RECORD_ONLY}
+__all__ = ["ORDER", "event_frames", "events", "iter_events", "lifecycle_engine"]
 
 
 def _engine(name: str, n: int | None, seed: int | None, options: dict[str, Any]) -> Engine:
-    return lifecycle_engine(_scenario(name, n, seed, options))
+    if options.get("lifecycle", True) is not True:
+        raise ConfigError("lifecycle", options["lifecycle"],
+                          "true or absent: events are the lifecycle's")
+    if not get(name).lifecycle:
+        raise ConfigError("name", name, "a generator with a lifecycle (bnpl)")
+    return lifecycle_engine(_scenario(name, n, seed, {**options, "lifecycle": True}))
 
 
 def lifecycle_engine(scenario: Scenario) -> Engine:
     """An engine for ``scenario``'s events: its generator must have a lifecycle, and the
-    scenario may not ask for what acts on records only."""
-    engine = Engine(scenario)
-    if not engine.generator.lifecycle:
-        raise ConfigError("name", scenario.generator, "a generator with a lifecycle (bnpl)")
-    for field in RECORD_ONLY:
-        value = getattr(scenario, field)
-        if value != _DEFAULTS[field]:
-            raise ConfigError(field, value,
-                              f"{_DEFAULTS[field]!r}: events do not take {field} yet")
-    return engine
+    scenario may not ask for what acts on records only (see ``Engine``)."""
+    if not scenario.lifecycle:
+        scenario = dataclasses.replace(scenario, lifecycle=True)
+    return Engine(scenario)
 
 
 def iter_events(name: str, *, n: int | None = None, seed: int | None = None,
@@ -52,10 +48,10 @@ def iter_events(name: str, *, n: int | None = None, seed: int | None = None,
     be shorter); ``n`` counts applications, and every approved loan's events follow to its
     close. Concatenated, the frames equal :func:`events`, whatever ``batch_size``.
 
-    Memory: one block of ``batch_size`` applications and the events not yet due, those of the
-    loans still open at the block's last application (about 80 bytes an event; at most the
-    open book: approvals per simulated second x the time loans stay open, 6 weeks for pay-in-4
-    and up to 2 years for 24 instalments; at most ``2 x installments + 1`` events per loan).
+    Memory: one block of ``batch_size`` applications, its events, and the open book: ~70
+    bytes for each application with events still to come (in steady state about the
+    simulated rate x 34 days of them: loans stay open 6 weeks for pay-in-4 and up to 2 years
+    for 24 instalments; a scenario whose book would pass 4 million is refused).
 
     Examples
     --------
@@ -71,21 +67,9 @@ def iter_events(name: str, *, n: int | None = None, seed: int | None = None,
 def event_frames(engine: Engine, batch_size: int) -> Iterator[pl.DataFrame]:
     """``iter_events`` of an engine from :func:`lifecycle_engine` (the CLI's ``generate
     --lifecycle``)."""
-
-    def due() -> Iterator[pl.DataFrame]:
-        pending: pl.DataFrame | None = None
-        for frontier, block in engine.event_blocks(batch_size=batch_size):
-            held = block if pending is None else pl.concat([pending, block])
-            held = held.sort(ORDER)
-            # every later application's events come at or after ``frontier``
-            cut = held["_timestamp"].dt.epoch("us").search_sorted(frontier, side="left")
-            if cut:
-                yield held.slice(0, cut)
-            pending = held.slice(cut)
-        if pending is not None and pending.height:
-            yield pending
-
-    yield from rechunk(due(), batch_size)
+    check_batch_size(batch_size)
+    yield from rechunk((block.frame for block in engine.blocks(batch_size=batch_size)),
+                       batch_size)
 
 
 def events(name: str, *, n: int | None = None, seed: int | None = None,
@@ -107,9 +91,7 @@ def events(name: str, *, n: int | None = None, seed: int | None = None,
     ('payment', 'txn_00000001', 1)
     """
     engine = _engine(name, n, seed, options)
-    blocks = [block for _, block in engine.event_blocks(batch_size=FRAME_BATCH)]
+    blocks = [block.frame for block in engine.blocks(batch_size=FRAME_BATCH)]
     if not blocks:
-        return pl.DataFrame(schema={**engine.generator.event_schema,
-                                    "_timestamp": pl.Datetime("us", "UTC"),
-                                    "_record_id": pl.Int64(), "_event_index": pl.Int64()})
-    return pl.concat(blocks).sort(ORDER)
+        return pl.DataFrame(schema=engine.schema())
+    return pl.concat(blocks)

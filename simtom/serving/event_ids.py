@@ -2,7 +2,9 @@
 
 An id names a record and what a stateless server needs to continue just after it (see
 ``streams``): ``<record>.<window>.<slot>.<seed>.<start_us>.<fingerprint>``, or with delivery
-faults ``<record>.<copy>.<delivery>.<record>.<window>.<slot>.<seed>.<start_us>.<fingerprint>``.
+faults ``<record>.<copy>.<delivery>.<record>.<window>.<slot>.<seed>.<start_us>.<fingerprint>``,
+and of a lifecycle stream the same with the event's place among its application's events for
+the copy and its time for the delivery.
 A client may send anything as ``Last-Event-ID``; every field is checked against what this
 server can have sent, and a bad one is a 400 naming ``Last-Event-ID`` and the field in the id:
 
@@ -37,11 +39,13 @@ MAX_US = (dt.datetime(9999, 12, 31, 23, 59, 59, 999_999, tzinfo=dt.timezone.utc)
           - _EPOCH) // dt.timedelta(microseconds=1)
 
 _ID = re.compile(r"(\d{1,18})\.(\d{1,18})\.(\d{1,9})\.(\d{1,19})\.(-?\d{1,19})\.([0-9a-f]{8})")
-_DELIVERY_ID = re.compile(r"(\d{1,18})\.([01])\.(\d{1,19})\.(\d{1,18})\.(\d{1,18})\.(\d{1,9})"
+_DELIVERY_ID = re.compile(r"(\d{1,18})\.(\d{1,3})\.(\d{1,19})\.(\d{1,18})\.(\d{1,18})\.(\d{1,9})"
                           r"\.(\d{1,19})\.(-?\d{1,19})\.([0-9a-f]{8})")
 _FORMS = ("an event id sent by this server (record.window.slot.seed.start.hash, or "
           "record.copy.delivery.record.window.slot.seed.start.hash with late or duplicate "
-          "records)")
+          "records or a lifecycle)")
+#: The largest place of an event among its application's a lifecycle id may name.
+MAX_EVENT_INDEX = 99  # (a BNPL loan has at most 2 x 24 + 1 events)
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,17 @@ def parse(value: str) -> EventId:
     return EventId(value, record, window, slot, seed, start_us, match.group(6))
 
 
+def check_item(event: EventId, *, lifecycle: bool) -> None:
+    """Check the item an id of a delivery or lifecycle stream names: a record's first or
+    second copy, or an event's place among its application's."""
+    assert event.delivered is not None
+    if lifecycle:
+        _check(event.text, "event index", event.delivered[2], 0, MAX_EVENT_INDEX)
+    else:
+        _check(event.text, "copy", event.delivered[2], 0, 1,
+               why="a record is delivered at most twice")
+
+
 def check_position(event: EventId, arrivals: Arrivals) -> None:
     """Check the id's window and slot (and a uniform stream's record time) against the
     scenario's arrival process: what a stream of this configuration can have sent."""
@@ -119,4 +134,4 @@ def _check(value: str, part: str, got: int, lo: int, hi: int, *, why: str | None
     raise ConfigError(FIELD, value, allowed, detail=detail)
 
 
-__all__ = ["MAX_RECORD", "MAX_US", "MIN_US", "EventId", "check_position", "parse"]
+__all__ = ["MAX_RECORD", "MAX_US", "MIN_US", "EventId", "check_item", "check_position", "parse"]

@@ -29,6 +29,7 @@ import numpy as np
 import orjson
 
 from simtom.engine.blocks import Block, Position
+from simtom.engine.book import Book
 from simtom.engine.engine import Engine
 from simtom.engine.registry import get
 from simtom.errors import ConfigError
@@ -78,7 +79,9 @@ class StreamStats:
 
     @property
     def held(self) -> int:
-        return 0 if self.producer is None else self.producer.held
+        if self.producer is None:
+            return 0
+        return self.producer.held + self.producer.book_bytes
 
 
 @dataclass(frozen=True)
@@ -244,7 +247,10 @@ class _Producer:
     def __init__(self, stream: Stream) -> None:
         self.stream = stream
         engine = stream.engine
-        self.encoder = Encoder(engine.schema(), sse=stream.fmt == "sse", keep=HELD)
+        sse = stream.fmt == "sse"
+        schema = engine.schema()
+        event_field = "event_type" if sse and engine.lifecycle else None
+        self.encoder = Encoder(schema, sse=sse, keep=HELD, event_field=event_field)
         self.first_window = engine.arrivals.start().window
         s = stream.scenario
         self.suffix = f".{s.seed}.{s.start_us}.{fingerprint(s)}".encode()
@@ -253,6 +259,9 @@ class _Producer:
         self.deliverer = None
         if engine.delivers:
             self.deliverer = engine.deliverer(after=stream.after)
+        #: A lifecycle's open book (its bytes: ``book_bytes``, after each block).
+        self.book = engine.book(after=stream.after) if engine.lifecycle else None
+        self.book_bytes = 0
         self.queue: asyncio.Queue[_Encoded | BaseException | None] = asyncio.Queue(1)
         #: Set when the consumer has taken the last slice queued: the next may be encoded.
         self.room = asyncio.Event()
@@ -266,12 +275,20 @@ class _Producer:
 
     def _make(self, position: Position, n: int) -> _Encoded:
         """Generate and encode one block, synchronously."""
-        source = self._source(self.stream.engine.block(position, n), position, True)
+        engine = self.stream.engine
+        if engine.lifecycle:  # (a book of its own: the stream's is untouched)
+            block = _released(engine, engine.book(), position, n, final=True)
+        else:
+            block = engine.block(position, n)
+        source = self._source(block, position, True)
         return self._encode(source, 0, len(source))
 
     def _source(self, block: Block, start: Position, final: bool) -> _Source:
         trim()  # (at most once a second: keeps a long stream's memory flat, see _malloc)
         sse = self.stream.fmt == "sse"
+        if self.stream.engine.lifecycle:  # the events the block released, in time order
+            return _Source(self.encoder.prepare(block.frame), block.times,
+                           block.ids if sse else None)
         if self.deliverer is not None:  # what the block releases, in delivery order
             out = self.deliverer.push(block, start, final=final)
             return _Source(self.encoder.prepare(out.frame), out.times, out.ids if sse else None)
@@ -317,7 +334,12 @@ class _Producer:
     def _block(self, position: Position, n: int) -> tuple[Block, int]:
         """A block and its frame's bytes (with its times and slots)."""
         started = time.perf_counter()
-        block = self.stream.engine.block(position, n)
+        engine = self.stream.engine
+        if self.book is not None:  # the events this block of applications releases
+            block = _released(engine, self.book, position, n)
+            self.book_bytes = self.book.nbytes
+        else:
+            block = engine.block(position, n)
         if self.observe is not None:
             self.observe("generate", time.perf_counter() - started, len(block))
         return block, int(block.frame.estimated_size()) + block.times.nbytes * 2
@@ -417,7 +439,8 @@ def open_stream(name: str, config: Mapping[str, Any], *, fmt: str = "sse",
     position = engine.arrivals.start()
     after = None
     if resume is not None:
-        if fingerprint(scenario) != resume.fingerprint or engine.delivers != (
+        rebuilt = engine.delivers or engine.lifecycle  # ids with a position to rebuild from
+        if fingerprint(scenario) != resume.fingerprint or rebuilt != (
                 resume.delivered is not None):
             raise ResumeError(
                 "Last-Event-ID", last_event_id,
@@ -428,6 +451,7 @@ def open_stream(name: str, config: Mapping[str, Any], *, fmt: str = "sse",
         event_ids.check_position(resume, engine.arrivals)
         record, window, slot = resume.record, resume.window, resume.slot
         if resume.delivered is not None:  # rebuild from the position in the id, skip what was sent
+            event_ids.check_item(resume, lifecycle=engine.lifecycle)
             uniform = engine.arrivals.pattern == "uniform"
             position = Position(record, 0 if uniform else position.window + window,
                                 0 if uniform else slot)
@@ -441,21 +465,42 @@ def open_stream(name: str, config: Mapping[str, Any], *, fmt: str = "sse",
     return stream
 
 
+def _released(engine: Engine, book: Book, position: Position, n: int, *,
+              final: bool | None = None) -> Block:
+    """The events ``book`` releases once the ``n`` applications from ``position`` join it
+    (``final``, by default when none follows, releases the rest)."""
+    apps, block = engine.applications(position, n)
+    if final is None:
+        final = block.last or engine.next_count(block.end, 1) == 0
+    out = book.push(apps, block, final=final)
+    return Block(block.first, out.frame, block.end, out.times,
+                 np.zeros(out.times.shape[0], np.int64), block.last, out.ids)
+
+
 def _nothing_after(stream: Stream) -> bool:
-    """True when a resumed delivery stream has no item left after the one last sent (items
-    are rebuilt from the id's position until one is found: at most ``late_delay`` of them)."""
+    """True when a resumed delivery or lifecycle stream has nothing left after the item last
+    sent (items are rebuilt from the id's position until one is found: at most ``late_delay``
+    of records, or the applications since the oldest loan open then)."""
     engine = stream.engine
-    deliverer = engine.deliverer(after=stream.after)
+    book = engine.book(after=stream.after) if engine.lifecycle else None
+    deliverer = None if book is not None else engine.deliverer(after=stream.after)
     position = stream.position
     size = stream.batch_size()
     while True:
         n = engine.next_count(position, size)
         if n == 0:
             return True
-        block = engine.block(position, n)
-        final = engine.ends_after(block, size)
-        if deliverer.push(block, position, final=final).frame.height:
-            return False
+        if book is not None:
+            block = _released(engine, book, position, n)
+            final = block.last or engine.next_count(block.end, 1) == 0
+            if block.frame.height:
+                return False
+        else:
+            assert deliverer is not None
+            block = engine.block(position, n)
+            final = engine.ends_after(block, size)
+            if deliverer.push(block, position, final=final).frame.height:
+                return False
         if final:
             return True
         position = block.end

@@ -138,6 +138,10 @@ COMMON_FIELDS: tuple[Field, ...] = (
     Field("paced", "boolean", None,
           "Streams only: true emits records when due (default), false as fast as the client "
           "reads. Frames and files are always unpaced.", nullable=True),
+    Field("lifecycle", "boolean", False,
+          "Output the lifecycle's event log instead of records, in time order: each "
+          "application and its loan's payments, late fees, missed payments and close "
+          "(generators with a lifecycle: bnpl; see simtom.events)."),
 )
 
 ALIASES = {"max_records": "total_records"}
@@ -181,6 +185,7 @@ class Scenario:
     weekend_multiplier: float | None = None
     start_time: Any = None
     paced: bool | None = None
+    lifecycle: bool = False
     options: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -212,6 +217,8 @@ class Scenario:
         out: dict[str, Any] = {"generator": self.generator}
         for spec in COMMON_FIELDS:
             value = getattr(self, spec.name)
+            if spec.name == "lifecycle" and not value:
+                continue  # (absent when off: a record stream's fingerprint is what it was)
             if isinstance(value, (dt.datetime, dt.date)):
                 value = value.isoformat()
             out[spec.name] = list(value) if isinstance(value, tuple) else value
