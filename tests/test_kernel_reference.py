@@ -1002,7 +1002,8 @@ def ref_record(seed: int, k: int, t: int, start_us: int, tables: list[list[float
              elapsed=(t - anchor) / US_PER_YEAR, span=span / US_PER_YEAR, haz_obs=obs,
              haz_new=new_h)
     f["default"], f["days_missed"] = False, -1
-    f.update(hardship=hardship, late=late, label_at=0)
+    # the late propensity is made for an approved loan only (0 where declined)
+    f.update(hardship=hardship, late=late if approved else 0.0, label_at=0)
     p_default = 1.0 / (1.0 + math.exp(-(alpha + logit)))
     if approved and hardship < t + span and py_uniform(rb, 11) < p_default:
         due = (max(hardship, t) - t) // step + 1  # the first instalment after the hardship
