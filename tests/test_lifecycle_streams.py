@@ -130,3 +130,15 @@ def test_ids_of_another_kind_are_refused(straight: bytes) -> None:
     with pytest.raises(ConfigError) as info:  # a record stream's id: another configuration
         open_stream("bnpl", CONFIG, last_event_id=record_id)
     assert info.value.status == 409
+
+
+def test_a_lifecycle_frame_is_the_event_log() -> None:
+    log = simtom.events("bnpl", n=500, seed=4, arrival_pattern="poisson")
+    frame = simtom.frame("bnpl", n=500, seed=4, arrival_pattern="poisson", lifecycle=True)
+    assert frame.equals(log)
+    parts = list(simtom.iter_frames("bnpl", n=500, seed=4, arrival_pattern="poisson",
+                                    lifecycle=True, batch_size=37))
+    assert pl.concat(parts).equals(log)
+    with pytest.raises(ConfigError) as info:
+        simtom.events("bnpl", n=5, seed=1, lifecycle=False)
+    assert info.value.field == "lifecycle"

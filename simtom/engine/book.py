@@ -81,11 +81,11 @@ def expected_bytes(scenario: Scenario) -> int:
 class Released:
     """Events released by one step: the frame in time order, their times (µs, the pacer's
     schedule) and their SSE id parts (6 rows: record, event index, time - start, and the
-    regeneration position's record, window, slot)."""
+    regeneration position's record, window, slot; None for a book without ids)."""
 
     frame: pl.DataFrame
     times: np.ndarray
-    ids: np.ndarray
+    ids: np.ndarray | None
 
 
 class Book:
@@ -93,11 +93,13 @@ class Book:
     events they release.
 
     ``after`` (a key: time, record, event index) drops every event up to it: what a resumed
-    stream has already sent.
+    stream has already sent. ``ids`` (a stream's SSE ids) may be left out: frames and files
+    do not need them.
     """
 
     def __init__(self, scenario: Scenario, generator: BlockGenerator, arrivals: Arrivals, *,
-                 after: tuple[int, int, int] = NOTHING) -> None:
+                 after: tuple[int, int, int] = NOTHING, ids: bool = True) -> None:
+        self.ids = ids
         self.scenario = scenario
         self.generator = generator
         self.arrivals = arrivals
@@ -161,6 +163,8 @@ class Book:
         with an event at or after it (the same whatever the blocks), where a resume starts."""
         frame = frame.sort(ORDER)
         times = frame["_timestamp"].dt.epoch("us").to_numpy()
+        if not self.ids and self.after == NOTHING:
+            return Released(frame, np.ascontiguousarray(times, np.int64), None)
         records = frame["_record_id"].to_numpy()
         index = frame["_event_index"].to_numpy()
         # open at an event: an application with an event at or after it in this batch, one

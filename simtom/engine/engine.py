@@ -143,14 +143,16 @@ class Engine:
                                            times)
         return apps, Block(position.record, pl.DataFrame(), end, times, slots, last)
 
-    def book(self, after: tuple[int, int, int] | None = None) -> book_.Book:
-        """An open book for this engine's lifecycle (``after``: a resumed stream's last)."""
+    def book(self, after: tuple[int, int, int] | None = None, *,
+             ids: bool = True) -> book_.Book:
+        """An open book for this engine's lifecycle (``after``: a resumed stream's last;
+        ``ids``: with SSE id parts)."""
         return book_.Book(self.scenario, self.generator, self.arrivals,
-                          after=after or book_.NOTHING)
+                          after=after or book_.NOTHING, ids=ids)
 
     def _lifecycle(self, pos: Position, batch_size: int, limit: int | None) -> Iterator[Block]:
         """``blocks`` of the lifecycle: the events each block of applications releases."""
-        book = self.book()
+        book = self.book(ids=False)
         while True:
             n = self.count(pos, batch_size, limit)
             if n == 0:

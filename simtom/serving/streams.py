@@ -10,7 +10,9 @@ the server may have chosen), and a fingerprint of the whole configuration, so an
 configuration is refused instead of silently starting a different stream. With delivery faults
 (late or duplicated records) the id names the delivered item and a position to rebuild from
 instead (see ``simtom.engine.delivery``): ``<record>.<copy>.<delivery>.<record>.<window>.<slot>``
-and the same suffix.
+and the same suffix. A lifecycle stream (``"lifecycle": true``) sends the event log through the
+open book (``simtom.engine.book``), with ids of the same form: the event's record, its place
+among its application's events, its time, and the position to rebuild from.
 """
 
 from __future__ import annotations
@@ -260,7 +262,9 @@ class _Producer:
         if engine.delivers:
             self.deliverer = engine.deliverer(after=stream.after)
         #: A lifecycle's open book (its bytes: ``book_bytes``, after each block).
-        self.book = engine.book(after=stream.after) if engine.lifecycle else None
+        self.book = None
+        if engine.lifecycle:
+            self.book = engine.book(after=stream.after, ids=stream.fmt == "sse")
         self.book_bytes = 0
         self.queue: asyncio.Queue[_Encoded | BaseException | None] = asyncio.Queue(1)
         #: Set when the consumer has taken the last slice queued: the next may be encoded.
@@ -277,7 +281,8 @@ class _Producer:
         """Generate and encode one block, synchronously."""
         engine = self.stream.engine
         if engine.lifecycle:  # (a book of its own: the stream's is untouched)
-            block = _released(engine, engine.book(), position, n, final=True)
+            block = _released(engine, engine.book(ids=self.stream.fmt == "sse"), position, n,
+                              final=True)
         else:
             block = engine.block(position, n)
         source = self._source(block, position, True)
@@ -482,7 +487,7 @@ def _nothing_after(stream: Stream) -> bool:
     sent (items are rebuilt from the id's position until one is found: at most ``late_delay``
     of records, or the applications since the oldest loan open then)."""
     engine = stream.engine
-    book = engine.book(after=stream.after) if engine.lifecycle else None
+    book = engine.book(after=stream.after, ids=False) if engine.lifecycle else None
     deliverer = None if book is not None else engine.deliverer(after=stream.after)
     position = stream.position
     size = stream.batch_size()
