@@ -104,6 +104,8 @@ def test_an_endless_lifecycle_stream_starts_and_resumes() -> None:
     ({"late_rate": 0.1}, "late_rate"),
     ({"noise_type": "gaussian", "noise_level": 0.1}, "noise_type"),
     ({"rate_per_second": 1000.0}, "time_compression"),
+    ({"start_date": "2025-01-01", "end_date": "2025-12-31", "base_daily_volume": 40_000},
+     "base_daily_volume"),
 ])
 def test_bad_lifecycle_streams_are_refused_by_name(config: dict, field: str) -> None:
     name = "bnpl"

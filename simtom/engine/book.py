@@ -3,8 +3,8 @@
 Each application's events (``BlockGenerator.window``) follow it in simulated time, for weeks
 (pay-in-4) or up to about two years (24 monthly instalments). The book keeps, for every
 application whose events are not all out, what its events are made from (the generator's
-``Applications``, ~60 bytes each, never the events themselves) and the time of its next event.
-A block of new applications joins the book; then every event before the block's last
+``Applications``, 51 bytes each for BNPL, never the events themselves) and the time of its
+next event. A block of new applications joins the book; then every event before the block's last
 application time is released (no later application can have an event before it), made by
 expanding only the applications whose next event is due. The events come out in one total
 order, (time, record, event index), the same whatever the block size, so frames, files and
@@ -12,7 +12,8 @@ streams agree and a resumed stream continues exactly.
 
 The book holds the applications still open: about the simulated rate x
 :data:`OPEN_SECONDS` of them in steady state (``check`` refuses a scenario whose steady-state
-book would exceed :data:`MAX_OPEN` applications, ~260 MB).
+book would exceed :data:`MAX_OPEN` applications: 75 bytes each with their next time and
+arrival position, 300 MB).
 
 SSE ids of a lifecycle stream name the event and where to regenerate from:
 ``<record>.<event index>.<time µs after start>.<record>.<window>.<slot>``, the arrival
@@ -44,10 +45,8 @@ NOTHING = (-(2**62), -1, -1)
 #: 300,000 applications at seed 3, declined ones counting 0), with a margin for drift and
 #: stress: the steady-state book is the simulated rate times this.
 OPEN_SECONDS = 50 * 86_400.0
-#: The most applications a scenario's steady-state book may hold (at ~65 bytes each).
+#: The most applications a scenario's steady-state book may hold (75 bytes each).
 MAX_OPEN = 4_000_000
-#: Bytes the book holds per application, with its next time and block (for the budget).
-BYTES_PER_OPEN = 70
 
 
 def check(scenario: Scenario) -> None:
@@ -61,20 +60,19 @@ def check(scenario: Scenario) -> None:
         expected = min(expected, float(scenario.total_records))
     if expected <= MAX_OPEN:
         return
+    if scenario.historical:
+        most = int(MAX_OPEN / (3.0 * OPEN_SECONDS / 86_400.0))
+        raise ConfigError(
+            "base_daily_volume", scenario.base_daily_volume,
+            f"at most {most:,} for a lifecycle (the open book of the busiest days would hold "
+            f"about {expected:.3g} applications, the limit is {MAX_OPEN:,}), or set "
+            "total_records")
     least = scenario.rate_per_second * OPEN_SECONDS / MAX_OPEN
     raise ConfigError(
         "time_compression", scenario.time_compression,
         f"at least {least:.4g} for a lifecycle at rate_per_second {scenario.rate_per_second:g}"
         f" (the open book would hold about {expected:.3g} applications, the limit is "
         f"{MAX_OPEN:,}), or set total_records")
-
-
-def expected_bytes(scenario: Scenario) -> int:
-    """What the book of ``scenario`` holds in steady state (bounded by ``check``)."""
-    expected = scenario.simulated_rate * OPEN_SECONDS
-    if scenario.total_records is not None:
-        expected = min(expected, float(scenario.total_records))
-    return int(min(expected, MAX_OPEN) * BYTES_PER_OPEN)
 
 
 @dataclass(frozen=True)
@@ -197,4 +195,4 @@ class Book:
         return Released(frame, np.ascontiguousarray(times, np.int64), ids)
 
 
-__all__ = ["MAX_OPEN", "ORDER", "Book", "Released", "check", "expected_bytes"]
+__all__ = ["MAX_OPEN", "ORDER", "Book", "Released", "check"]

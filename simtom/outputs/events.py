@@ -48,7 +48,7 @@ def iter_events(name: str, *, n: int | None = None, seed: int | None = None,
     be shorter); ``n`` counts applications, and every approved loan's events follow to its
     close. Concatenated, the frames equal :func:`events`, whatever ``batch_size``.
 
-    Memory: one block of ``batch_size`` applications, its events, and the open book: ~70
+    Memory: one block of ``batch_size`` applications, its events, and the open book: 75
     bytes for each application with events still to come (in steady state about the
     simulated rate x 34 days of them: loans stay open 6 weeks for pay-in-4 and up to 2 years
     for 24 instalments; a scenario whose book would pass 4 million is refused).
