@@ -113,15 +113,3 @@ def window(seed: int, apps: Applications, lo: int, hi: int) -> tuple[pl.DataFram
         pl.Series("_event_index", index[:n]),
     ])
     return frame, next_at
-
-
-NEVER = int(L.NEVER)  # (simtom.engine.generator.NEVER)
-#: Times before and after every event.
-ALWAYS = (-(2**63), int(L.NEVER))
-
-
-def events(seed: int, first: int, times: np.ndarray,
-           rows: tuple[np.ndarray, ...]) -> pl.DataFrame:
-    """All the events of records ``first ..`` from the feature kernel's rows (run with
-    ``I_LIFECYCLE``), each record's in time order."""
-    return window(seed, Applications.of(first, times, rows), *ALWAYS)[0]

@@ -8,7 +8,8 @@ missing values (``simtom.spec``), the ``_`` columns, and delivery faults (``deli
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -110,19 +111,25 @@ class Engine:
         return Block(first, frame, end, times, slots, last)
 
     def blocks(self, *, batch_size: int, position: Position | None = None,
-               limit: int | None = None) -> Iterator[Block]:
+               limit: int | None = None,
+               after: tuple[int, int, int] | None = None) -> Iterator[Block]:
         """Blocks of ``batch_size`` records from ``position`` (default: the start).
 
         ``limit`` is the record number to stop before (default: the scenario's total_records;
-        None streams without end, or to the end of a historical range).
+        None streams without end, or to the end of a historical range). ``after``: with a
+        hold-back (delivery faults, the lifecycle), drop every item up to this key.
         """
         check_batch_size(batch_size)
         pos = position or self.arrivals.start()
         if self.lifecycle:
-            yield from self._lifecycle(pos, batch_size, limit)
+            book = self.book(after, ids=False)
+            yield from self._held_back(functools.partial(self.released, book), pos, batch_size,
+                                       limit)
             return
         if self.delivers:
-            yield from self._delivered(pos, batch_size, limit)
+            deliverer = self.deliverer(after)
+            yield from self._held_back(functools.partial(self._delivered, deliverer), pos,
+                                       batch_size, limit)
             return
         while True:
             n = self.count(pos, batch_size, limit)
@@ -150,22 +157,13 @@ class Engine:
         return book_.Book(self.scenario, self.generator, self.arrivals,
                           after=after or book_.NOTHING, ids=ids)
 
-    def _lifecycle(self, pos: Position, batch_size: int, limit: int | None) -> Iterator[Block]:
-        """``blocks`` of the lifecycle: the events each block of applications releases."""
-        book = self.book(ids=False)
-        while True:
-            n = self.count(pos, batch_size, limit)
-            if n == 0:
-                return
-            apps, block = self.applications(pos, n)
-            final = self.ends_after(block, batch_size, limit)
-            out = book.push(apps, block, final=final)
-            if out.frame.height:
-                yield Block(block.first, out.frame, block.end, out.times,
-                            np.zeros(out.times.shape[0], np.int64), block.last, out.ids)
-            if final:
-                return
-            pos = block.end
+    def released(self, book: book_.Book, pos: Position, n: int, size: int = 1,
+                 limit: int | None = None) -> tuple[Block, bool]:
+        """The events ``book`` releases once the ``n`` applications from ``pos`` join it (as a
+        block of events), and whether no block follows (then it releases the rest)."""
+        apps, block = self.applications(pos, n)
+        final = self.ends_after(block, size, limit)
+        return _released(block, book.push(apps, block, final=final)), final
 
     def deliverer(self, after: tuple[int, int, int] | None = None) -> Deliverer:
         """A hold-back for delivery faults of this engine's stream."""
@@ -182,24 +180,34 @@ class Engine:
         """True when no block follows ``block`` (a range's end, or the record count's)."""
         return block.last or self.count(block.end, size, limit) == 0
 
-    def _delivered(self, pos: Position, batch_size: int,
-                   limit: int | None) -> Iterator[Block]:
-        """``blocks`` with delivery faults: each block's released items, in delivery order."""
-        deliverer = self.deliverer()
+    def _delivered(self, deliverer: Deliverer, pos: Position, n: int, size: int,
+                   limit: int | None) -> tuple[Block, bool]:
+        """The items ``deliverer`` releases once records ``pos ..`` join it, and whether no
+        block follows."""
+        block = self.block(pos, n)
+        final = self.ends_after(block, size, limit)
+        return _released(block, deliverer.push(block, pos, final=final)), final
+
+    def _held_back(self, step: Callable[..., tuple[Block, bool]], pos: Position,
+                   batch_size: int, limit: int | None) -> Iterator[Block]:
+        """``blocks`` through a hold-back: what each block releases (``step``), in order."""
         while True:
             n = self.count(pos, batch_size, limit)
             if n == 0:
                 return
-            block = self.block(pos, n)
-            final = self.ends_after(block, batch_size, limit)
-            out = deliverer.push(block, pos, final=final)
+            out, final = step(pos, n, batch_size, limit)
             if out.frame.height:
-                yield Block(block.first, out.frame, block.end, out.times,
-                            np.zeros(out.times.shape[0], np.int64), block.last, out.ids)
+                yield out
             if final:
                 return
-            pos = block.end
+            pos = out.end
 
+
+def _released(block: Block, out: Any) -> Block:
+    """A block of what a hold-back released after ``block`` (``Delivered`` or ``Released``:
+    its frame, times and SSE id parts)."""
+    return Block(block.first, out.frame, block.end, out.times,
+                 np.zeros(out.times.shape[0], np.int64), block.last, out.ids)
 
 #: Scenario settings that act on records and do not reach the events yet: anything but their
 #: default is an error, never ignored.

@@ -31,7 +31,6 @@ import numpy as np
 import orjson
 
 from simtom.engine.blocks import Block, Position
-from simtom.engine.book import Book
 from simtom.engine.engine import Engine
 from simtom.engine.registry import get
 from simtom.errors import ConfigError
@@ -280,9 +279,9 @@ class _Producer:
     def _make(self, position: Position, n: int) -> _Encoded:
         """Generate and encode one block, synchronously."""
         engine = self.stream.engine
-        if engine.lifecycle:  # (a book of its own: the stream's is untouched)
-            block = _released(engine, engine.book(ids=self.stream.fmt == "sse"), position, n,
-                              final=True)
+        if engine.lifecycle:  # (a book of its own, all released: the stream's is untouched)
+            book = engine.book(ids=self.stream.fmt == "sse")
+            block, _ = engine.released(book, position, n, limit=position.record + n)
         else:
             block = engine.block(position, n)
         source = self._source(block, position, True)
@@ -341,7 +340,7 @@ class _Producer:
         started = time.perf_counter()
         engine = self.stream.engine
         if self.book is not None:  # the events this block of applications releases
-            block = _released(engine, self.book, position, n)
+            block, _ = engine.released(self.book, position, n)
             self.book_bytes = self.book.nbytes
         else:
             block = engine.block(position, n)
@@ -470,45 +469,13 @@ def open_stream(name: str, config: Mapping[str, Any], *, fmt: str = "sse",
     return stream
 
 
-def _released(engine: Engine, book: Book, position: Position, n: int, *,
-              final: bool | None = None) -> Block:
-    """The events ``book`` releases once the ``n`` applications from ``position`` join it
-    (``final``, by default when none follows, releases the rest)."""
-    apps, block = engine.applications(position, n)
-    if final is None:
-        final = block.last or engine.next_count(block.end, 1) == 0
-    out = book.push(apps, block, final=final)
-    return Block(block.first, out.frame, block.end, out.times,
-                 np.zeros(out.times.shape[0], np.int64), block.last, out.ids)
-
-
 def _nothing_after(stream: Stream) -> bool:
     """True when a resumed delivery or lifecycle stream has nothing left after the item last
     sent (items are rebuilt from the id's position until one is found: at most ``late_delay``
     of records, or the applications since the oldest loan open then)."""
-    engine = stream.engine
-    book = engine.book(after=stream.after, ids=False) if engine.lifecycle else None
-    deliverer = None if book is not None else engine.deliverer(after=stream.after)
-    position = stream.position
-    size = stream.batch_size()
-    while True:
-        n = engine.next_count(position, size)
-        if n == 0:
-            return True
-        if book is not None:
-            block = _released(engine, book, position, n)
-            final = block.last or engine.next_count(block.end, 1) == 0
-            if block.frame.height:
-                return False
-        else:
-            assert deliverer is not None
-            block = engine.block(position, n)
-            final = engine.ends_after(block, size)
-            if deliverer.push(block, position, final=final).frame.height:
-                return False
-        if final:
-            return True
-        position = block.end
+    blocks = stream.engine.blocks(batch_size=stream.batch_size(), position=stream.position,
+                                  after=stream.after)
+    return next(blocks, None) is None
 
 
 __all__ = ["FORMATS", "ResumeError", "Stream", "StreamStats", "fingerprint", "open_stream"]
